@@ -1,0 +1,128 @@
+/* pds.h - weighted sample elimination for Poisson disk (blue-noise) subsets.
+ *
+ * Plain C11, libc only. Given M candidate points, pds_eliminate() returns the
+ * indices of exactly n of them that are well spread, using Cem Yuksel's
+ * weighted sample elimination ("Sample Elimination for Generating Poisson
+ * Disk Sample Sets", Computer Graphics Forum 34(2), 2015):
+ *
+ *   r_max  the largest Poisson disk radius n points can have in the domain:
+ *          2D sqrt(V / (2 sqrt(3) n)), 3D cbrt(V / (4 sqrt(2) n)),
+ *          other d (V / (n Vd))^(1/d), Vd the volume of the unit d-ball.
+ *   d_max  2 r_max, the reach of the weight function.
+ *   d_min  d_max (1 - (n/M)^gamma) beta with weight limiting, else 0.
+ *   w(i)   sum over neighbours j != i with dist(i,j) < d_max of
+ *          (1 - max(dist, d_min) / d_max)^alpha.
+ *   Then M - n times: remove the remaining point of largest weight and
+ *   subtract its contribution from each remaining neighbour.
+ *
+ * Tie-break: weights are accumulated as exact 32.32 fixed-point integers, so
+ * they do not depend on summation order or thread count. Of two points with
+ * equal weight, the one with the smaller input index is removed first.
+ *
+ * Progressive order (opt.progressive): after eliminating to n, the survivors
+ * are eliminated to n/2, then to half of that while at least 3 remain, with
+ * d_max multiplied by 2^(1/dim) at each halving and d_min kept at its first
+ * value. Each level's eliminated points follow that level's survivors, the
+ * last eliminated first, so every prefix of the output is itself well spread.
+ *
+ * Threads: the library owns none. Give a parallel-for in the options to use
+ * yours (the torch shim passes torch's pool); with none, all work is serial.
+ * The result is identical for every thread count.
+ *
+ * Memory: O(M d) working memory, no neighbour lists are stored. Nothing is
+ * global; every call is independent and thread-safe.
+ *
+ * Errors: every function returns a pds_status and, when err is not NULL,
+ * fills err->message with a sentence naming the offending argument and value.
+ * Nothing aborts on bad input.
+ */
+#ifndef PDS_H
+#define PDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PDS_VERSION_MAJOR 0
+#define PDS_VERSION_MINOR 1
+
+typedef enum pds_status {
+    PDS_OK = 0,
+    PDS_ERR_INVALID_ARGUMENT = 1, /* a size or parameter is out of range     */
+    PDS_ERR_NONFINITE = 2,        /* NaN or Inf among the coordinates        */
+    PDS_ERR_OUT_OF_MEMORY = 3,    /* an allocation failed                    */
+    PDS_ERR_TOO_DENSE = 4,        /* neighbour work would exceed the budget  */
+    PDS_ERR_CANCELLED = 5         /* the cancel flag was raised              */
+} pds_status;
+
+typedef struct pds_error {
+    pds_status code;
+    char message[320];
+} pds_error;
+
+/* How distances are measured. */
+typedef enum pds_metric {
+    PDS_METRIC_EUCLIDEAN = 0, /* straight-line distance in R^d (toroidal with periodic) */
+    PDS_METRIC_SO3 = 1,       /* rows are quaternions (d == 4): rotation angle
+                                 2 acos(|q1.q2|), so q and -q coincide */
+    PDS_METRIC_SPHERE = 2     /* rows are directions in R^d: great-circle angle */
+} pds_metric;
+
+/* A parallel-for supplied by the caller: it must call fn(task, b, e) on
+ * disjoint ranges [b, e) covering [begin, end), from any threads, and return
+ * when all calls have returned. grain is a hint (iterations per call). */
+typedef void (*pds_range_fn)(void *task, int64_t begin, int64_t end);
+typedef void (*pds_parallel_for_fn)(void *user, int64_t begin, int64_t end,
+                                    int64_t grain, pds_range_fn fn, void *task);
+
+typedef struct pds_options {
+    double alpha;          /* weight exponent, > 0 (default 8)                  */
+    double beta;           /* weight limiting strength, >= 0 (default 0.65)     */
+    double gamma;          /* weight limiting exponent, >= 0 (default 1.5)      */
+    int weight_limiting;   /* nonzero: use d_min (default 1)                    */
+    int progressive;       /* nonzero: output in progressive order (default 0)  */
+    int periodic;          /* nonzero: toroidal distances over bounds (default 0)*/
+    const double *bounds;  /* NULL, or 2*d values lo[0..d) then hi[0..d):
+                              the domain; default the points' bounding box     */
+    double radius;         /* r_max if > 0; 0 derives it from volume and n      */
+    double volume;         /* domain volume if > 0; 0 uses the bounds' volume
+                              (or the metric's: 8 pi^2 for so3, the sphere area) */
+    int dim;               /* dimension used for r_max if > 0; 0 uses d (or the
+                              metric's manifold dimension)                      */
+    pds_metric metric;     /* default PDS_METRIC_EUCLIDEAN                      */
+    pds_parallel_for_fn parallel_for; /* NULL: serial                          */
+    void *parallel_user;   /* passed back to parallel_for                       */
+    double max_pair_work;  /* refuse (PDS_ERR_TOO_DENSE) when the estimated
+                              number of candidate pairs exceeds this; 0: 4e9     */
+    size_t max_memory;     /* refuse (PDS_ERR_OUT_OF_MEMORY) before allocating
+                              more than this many bytes; 0: no limit            */
+    const volatile int *cancel; /* if not NULL, nonzero stops the call early   */
+} pds_options;
+
+/* Fills opt with the defaults above. */
+void pds_options_init(pds_options *opt);
+
+/* Selects n of the m points (row-major, m x d doubles) and writes their
+ * indices to out (n int64). Ascending order, or progressive order when
+ * opt->progressive. 1 <= n <= m; n == m keeps every point. opt may be NULL
+ * for the defaults. */
+pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
+                         const pds_options *opt, int64_t *out, pds_error *err);
+
+/* The r_max above for n points of a domain of the given dimension and volume
+ * (dim >= 1, volume > 0, n >= 1); 0 when the arguments are out of range. */
+double pds_max_radius(int dim, double volume, int64_t n);
+
+/* The working memory pds_eliminate would allocate for these sizes (bytes). */
+size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt);
+
+/* A short name of a status code ("ok", "invalid argument", ...). */
+const char *pds_status_name(pds_status code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PDS_H */

@@ -1,0 +1,209 @@
+/* pds_grid.c - neighbour search on a uniform grid.
+ *
+ * Cells have side >= d_max along up to three axes (for d > 3, the three with
+ * the widest extent; the distance test still uses every coordinate), so all
+ * neighbours of a point lie in the 3^g cells around its own. Points are
+ * renumbered in cell order, which makes a cell row one contiguous range of
+ * memory: the neighbour scan reads 3^(g-1) runs of consecutive points. */
+#include "pds_internal.h"
+
+#include <string.h>
+
+void pdsi_grid_free(pdsi_grid *grid) {
+    free(grid->start);
+    free(grid->cell_of);
+    grid->start = NULL;
+    grid->cell_of = NULL;
+}
+
+static int64_t cell_index(const pdsi_grid *grid, const double *p) {
+    int64_t c = 0;
+    for (int a = 0; a < grid->g; ++a) {
+        double t = (p[grid->axis[a]] - grid->origin[a]) * grid->inv_side[a];
+        int64_t k = t > 0.0 ? (int64_t)t : 0;
+        if (k >= grid->cells[a]) k = grid->cells[a] - 1;
+        c = c * grid->cells[a] + k;
+    }
+    return c;
+}
+
+pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
+                           const pdsi_space *s, const double *bounds, int32_t *order,
+                           pds_error *err) {
+    memset(grid, 0, sizeof *grid);
+    grid->periodic = s->periodic;
+    double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
+    double want[PDSI_GRID_MAX_DIMS];
+    if (s->d_max > 0.0) {
+        /* extent of every axis; keep the (up to) three widest */
+        int taken = 0;
+        double *all_lo = malloc(sizeof(double) * 2 * (size_t)d);
+        if (!all_lo) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
+        double *all_ext = all_lo + d;
+        for (int k = 0; k < d; ++k) {
+            double a, b;
+            if (s->periodic && bounds) {
+                a = bounds[k];
+                b = bounds[d + k];
+            } else {
+                a = x[k];
+                b = x[k];
+                for (int64_t i = 1; i < m; ++i) {
+                    double v = x[i * (int64_t)d + k];
+                    a = v < a ? v : a;
+                    b = v > b ? v : b;
+                }
+            }
+            all_lo[k] = a;
+            all_ext[k] = b - a;
+        }
+        while (taken < PDSI_GRID_MAX_DIMS && taken < d) {
+            int best = -1;
+            for (int k = 0; k < d; ++k) {
+                int used = 0;
+                for (int a = 0; a < taken; ++a) used |= grid->axis[a] == k;
+                if (!used && (best < 0 || all_ext[k] > all_ext[best])) best = k;
+            }
+            if (!(all_ext[best] >= s->d_max)) break; /* under one cell wide: no gain */
+            grid->axis[taken] = best;
+            lo[taken] = all_lo[best];
+            ext[taken] = all_ext[best];
+            taken += 1;
+        }
+        free(all_lo);
+        grid->g = taken;
+        /* cell counts: side >= d_max; at most max(64, 2m) cells in all */
+        double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total = 1.0;
+        for (int a = 0; a < grid->g; ++a) {
+            want[a] = floor(ext[a] / s->d_max);
+            if (!s->periodic) want[a] += 1.0;
+            if (want[a] < 1.0) want[a] = 1.0;
+            total *= want[a];
+        }
+        while (total > cap) {
+            double f = pow(total / cap, 1.0 / grid->g) * 1.0001;
+            total = 1.0;
+            for (int a = 0; a < grid->g; ++a) {
+                want[a] = floor(want[a] / f);
+                if (want[a] < 1.0) want[a] = 1.0;
+                total *= want[a];
+            }
+        }
+        for (int a = 0; a < grid->g; ++a) {
+            grid->cells[a] = (int64_t)want[a];
+            grid->origin[a] = lo[a];
+            double side = s->periodic ? ext[a] / want[a] : (want[a] > 1.0 ? ext[a] / (want[a] - 1.0) : ext[a] + 1.0);
+            if (!s->periodic && want[a] > 1.0 && side < s->d_max) side = s->d_max;
+            if (side < s->d_max) side = s->d_max;
+            grid->inv_side[a] = 1.0 / side;
+        }
+    }
+    grid->ncell = 1;
+    for (int a = 0; a < grid->g; ++a) grid->ncell *= grid->cells[a];
+
+    grid->start = calloc((size_t)grid->ncell + 1, sizeof(int32_t));
+    grid->cell_of = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+    if (!grid->start || !grid->cell_of) {
+        pdsi_grid_free(grid);
+        return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid (%lld cells)",
+                         (long long)grid->ncell);
+    }
+    /* counting sort by cell; cell_of temporarily holds each input point's cell */
+    for (int64_t i = 0; i < m; ++i) {
+        int64_t c = cell_index(grid, x + i * (int64_t)d);
+        grid->cell_of[i] = (int32_t)c;
+        grid->start[c + 1] += 1;
+    }
+    for (int64_t c = 0; c < grid->ncell; ++c) grid->start[c + 1] += grid->start[c];
+    int32_t *fill = malloc(sizeof(int32_t) * (size_t)grid->ncell);
+    if (!fill) {
+        pdsi_grid_free(grid);
+        return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
+    }
+    memcpy(fill, grid->start, sizeof(int32_t) * (size_t)grid->ncell);
+    for (int64_t i = 0; i < m; ++i) order[fill[grid->cell_of[i]]++] = (int32_t)i;
+    free(fill);
+    for (int64_t c = 0; c < grid->ncell; ++c)
+        for (int32_t k = grid->start[c]; k < grid->start[c + 1]; ++k) grid->cell_of[k] = (int32_t)c;
+    return PDS_OK;
+}
+
+int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
+    int g = grid->g;
+    if (g == 0) {
+        ranges[0] = grid->start[0];
+        ranges[1] = grid->start[1];
+        return ranges[1] > ranges[0];
+    }
+    int64_t coord[PDSI_GRID_MAX_DIMS];
+    for (int a = g - 1; a >= 0; --a) {
+        coord[a] = c % grid->cells[a];
+        c /= grid->cells[a];
+    }
+    /* candidate values of each leading grid dim */
+    int64_t vals[PDSI_GRID_MAX_DIMS][3];
+    int nv[PDSI_GRID_MAX_DIMS];
+    for (int a = 0; a < g - 1; ++a) {
+        int64_t n = grid->cells[a];
+        nv[a] = 0;
+        if (grid->periodic && n <= 3) {
+            for (int64_t v = 0; v < n; ++v) vals[a][nv[a]++] = v;
+        } else {
+            for (int64_t o = -1; o <= 1; ++o) {
+                int64_t v = coord[a] + o;
+                if (grid->periodic) v = (v + n) % n;
+                else if (v < 0 || v >= n) continue;
+                vals[a][nv[a]++] = v;
+            }
+        }
+    }
+    /* spans of the last dim: [a0, b0] and maybe [a1, b1] */
+    int64_t nl = grid->cells[g - 1], cl = coord[g - 1];
+    int64_t spans[2][2];
+    int ns = 0;
+    if (grid->periodic && nl <= 3) {
+        spans[ns][0] = 0, spans[ns][1] = nl - 1, ns++;
+    } else if (grid->periodic && cl == 0) {
+        spans[ns][0] = 0, spans[ns][1] = 1, ns++;
+        spans[ns][0] = nl - 1, spans[ns][1] = nl - 1, ns++;
+    } else if (grid->periodic && cl == nl - 1) {
+        spans[ns][0] = 0, spans[ns][1] = 0, ns++;
+        spans[ns][0] = nl - 2, spans[ns][1] = nl - 1, ns++;
+    } else {
+        spans[ns][0] = cl > 0 ? cl - 1 : 0;
+        spans[ns][1] = cl + 1 < nl ? cl + 1 : nl - 1;
+        ns++;
+    }
+    int count = 0;
+    int idx[PDSI_GRID_MAX_DIMS] = {0};
+    for (;;) {
+        int64_t base = 0;
+        for (int a = 0; a < g - 1; ++a) base = (base + vals[a][idx[a]]) * grid->cells[a + 1];
+        for (int s = 0; s < ns; ++s) {
+            int32_t b = grid->start[base + spans[s][0]], e = grid->start[base + spans[s][1] + 1];
+            if (e > b) {
+                ranges[2 * count] = b;
+                ranges[2 * count + 1] = e;
+                count++;
+            }
+        }
+        int a = g - 2;
+        while (a >= 0 && ++idx[a] == nv[a]) idx[a--] = 0;
+        if (a < 0) break;
+    }
+    return count;
+}
+
+double pdsi_grid_pair_estimate(const pdsi_grid *grid) {
+    double pairs = 0.0;
+    int32_t r[2 * PDSI_MAX_RANGES];
+    for (int64_t c = 0; c < grid->ncell; ++c) {
+        int32_t cnt = grid->start[c + 1] - grid->start[c];
+        if (!cnt) continue;
+        int nr = pdsi_grid_ranges(grid, c, r);
+        double len = 0.0;
+        for (int k = 0; k < nr; ++k) len += r[2 * k + 1] - r[2 * k];
+        pairs += (double)cnt * len;
+    }
+    return pairs;
+}

@@ -1,0 +1,152 @@
+/* pds_internal.h - private declarations shared by the core's files (prefix pdsi_). */
+#ifndef PDS_INTERNAL_H
+#define PDS_INTERNAL_H
+
+#include "pds.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#if defined(__GNUC__)
+#define PDSI_INLINE static inline __attribute__((always_inline))
+#else
+#define PDSI_INLINE static inline
+#endif
+
+/* Fixed-point scale of weights: a contribution c in [0, 1] is stored as
+ * floor(c * 2^32). Integer sums are exact, so weights do not depend on the
+ * order in which contributions are added or subtracted. */
+#define PDSI_WEIGHT_SCALE 4294967296.0
+
+/* Most grid dimensions used for neighbour search. */
+#define PDSI_GRID_MAX_DIMS 3
+
+/* ---- errors (pds_error.c) ---- */
+pds_status pdsi_fail(pds_error *err, pds_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- the geometry of one elimination (pds_metric.c) ---- */
+typedef struct pdsi_space {
+    int d;            /* coordinates per point                                */
+    pds_metric metric;
+    int periodic;
+    const double *period; /* d values (hi - lo) when periodic, else NULL        */
+    double d_max;     /* reach of the weight function                          */
+    double d_min;     /* weight limiting distance                              */
+    double alpha;
+    int alpha_int;    /* alpha when it is an integer in [1, 64], else 0        */
+    double search2;   /* neighbour test: dist2 < search2                        */
+} pdsi_space;
+
+/* Checks the points: finite coordinates, inside the bounds when periodic. */
+pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_options *opt,
+                             pds_error *err);
+
+/* The dimension and volume r_max is derived from: the caller's, else the
+ * bounds', else the bounding box's over the axes it actually spans (a flat
+ * input of k spanned axes counts as k-dimensional; all-equal points give 0). */
+pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
+                       double *volume_out, pds_error *err);
+
+/* Fills the d_max dependent part of the space. */
+void pdsi_space_set_dmax(pdsi_space *s, double d_max);
+
+/* Squared (euclidean, toroidal when periodic) distance. */
+PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const double *period) {
+    double s = 0.0;
+    if (period) {
+        for (int k = 0; k < d; ++k) {
+            double t = fabs(a[k] - b[k]);
+            double u = period[k] - t;
+            t = t < u ? t : u;
+            s += t * t;
+        }
+    } else {
+        for (int k = 0; k < d; ++k) {
+            double t = a[k] - b[k];
+            s += t * t;
+        }
+    }
+    return s;
+}
+
+/* Fixed-point contribution for a squared distance already known to be
+ * below d_max^2. Symmetric in the two points because dist2 is. */
+PDSI_INLINE int64_t pdsi_contribution(const pdsi_space *s, double dist2) {
+    double dist = sqrt(dist2);
+    if (dist < s->d_min) dist = s->d_min;
+    double t = 1.0 - dist / s->d_max;
+    if (t <= 0.0) return 0;
+    double c;
+    if (s->alpha_int == 8) {
+        double t2 = t * t, t4 = t2 * t2;
+        c = t4 * t4;
+    } else if (s->alpha_int > 0) {
+        c = 1.0;
+        double b = t;
+        for (int e = s->alpha_int; e; e >>= 1) {
+            if (e & 1) c *= b;
+            b *= b;
+        }
+    } else {
+        c = pow(t, s->alpha);
+    }
+    return (int64_t)(c * PDSI_WEIGHT_SCALE);
+}
+
+/* ---- neighbour search: a uniform grid with cells of side >= d_max (pds_grid.c) ---- */
+typedef struct pdsi_grid {
+    int g;                            /* grid dimensions in use (0: one cell) */
+    int axis[PDSI_GRID_MAX_DIMS];     /* which coordinate each grid dim uses  */
+    int64_t cells[PDSI_GRID_MAX_DIMS];/* cells per grid dim                    */
+    double origin[PDSI_GRID_MAX_DIMS];
+    double inv_side[PDSI_GRID_MAX_DIMS];
+    int periodic;
+    int64_t ncell;                    /* product of cells                      */
+    int32_t *start;                   /* ncell + 1 offsets into sorted order   */
+    int32_t *cell_of;                 /* cell of each sorted point             */
+} pdsi_grid;
+
+/* Most (begin, end) ranges pdsi_grid_ranges writes. */
+#define PDSI_MAX_RANGES 32
+
+/* Sorts the m points into cell order: writes order[k] = input index of the
+ * k-th point in cell order (stable: ascending input index within a cell). */
+pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
+                           const pdsi_space *s, const double *bounds, int32_t *order,
+                           pds_error *err);
+/* Number of candidate pairs the grid implies (for the work budget). */
+double pdsi_grid_pair_estimate(const pdsi_grid *grid);
+/* Writes the ranges of sorted indices of the cells around cell c; returns
+ * how many ranges. Every neighbour within d_max is inside one of them. */
+int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges);
+void pdsi_grid_free(pdsi_grid *grid);
+
+/* ---- the max-heap of weights (pds_heap.c) ---- */
+typedef struct pdsi_heap_entry {
+    int64_t key;  /* weight when pushed or last re-sifted; >= the current weight */
+    int32_t id;   /* sorted index of the point                                   */
+    int32_t tie;  /* input index: smaller wins among equal keys                  */
+} pdsi_heap_entry;
+
+typedef struct pdsi_heap {
+    pdsi_heap_entry *e;
+    int64_t size;
+} pdsi_heap;
+
+/* Orders the entries into a max-heap in O(size). */
+void pdsi_heap_build(pdsi_heap *h);
+/* Restores the heap after e[0].key was lowered. */
+void pdsi_heap_sift_top(pdsi_heap *h);
+/* Removes e[0]. */
+void pdsi_heap_pop(pdsi_heap *h);
+
+/* ---- parallel-for helper (pds_eliminate.c) ---- */
+void pdsi_parallel(const pds_options *opt, int64_t n, int64_t grain, pds_range_fn fn, void *task);
+
+#endif /* PDS_INTERNAL_H */
