@@ -98,37 +98,7 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
 
 /* --------------------------------------------------------------- weights -- */
 
-typedef struct level {
-    const pdsi_space *s;
-    const pds_options *opt;
-    pdsi_grid grid;
-    int d;
-    int64_t m;
-    double *x;        /* m x d, cell order                        */
-    int32_t *order;   /* row of the level's input, per sorted point */
-    int64_t *w;       /* fixed-point weights                      */
-    uint8_t *removed;
-} level;
-
-/* Calls body(j, dist2) for every sorted point j != k within d_max of k that
- * has not been removed. A macro, so the compiler sees a constant d. */
-#define PDSI_FOR_NEIGHBOURS(L, k, D, BODY)                                                  \
-    do {                                                                                    \
-        int32_t r_[2 * PDSI_MAX_RANGES];                                                    \
-        int nr_ = pdsi_grid_ranges(&(L)->grid, (L)->grid.cell_of[k], r_);                  \
-        const double *xk_ = (L)->x + (int64_t)(k) * (D);                                    \
-        const double *per_ = (L)->s->period;                                                \
-        double lim_ = (L)->s->search2;                                                      \
-        for (int q_ = 0; q_ < nr_; ++q_) {                                                  \
-            for (int32_t j = r_[2 * q_]; j < r_[2 * q_ + 1]; ++j) {                         \
-                if (j == (k) || ((L)->removed && (L)->removed[j])) continue;                \
-                double dist2 = pdsi_dist2(xk_, (L)->x + (int64_t)j * (D), (D), per_);       \
-                if (dist2 < lim_) { BODY; }                                                 \
-            }                                                                               \
-        }                                                                                   \
-    } while (0)
-
-PDSI_INLINE void weigh_range(level *L, int64_t cb, int64_t ce, int d) {
+PDSI_INLINE void weigh_range(pdsi_level *L, int64_t cb, int64_t ce, int d) {
     for (int64_t c = cb; c < ce; ++c) {
         for (int32_t k = L->grid.start[c]; k < L->grid.start[c + 1]; ++k) {
             int64_t sum = 0;
@@ -139,7 +109,7 @@ PDSI_INLINE void weigh_range(level *L, int64_t cb, int64_t ce, int d) {
 }
 
 static void weigh_task(void *task, int64_t cb, int64_t ce) {
-    level *L = task;
+    pdsi_level *L = task;
     if (cancelled(L->opt)) return;
     switch (L->d) {
     case 1: weigh_range(L, cb, ce, 1); break;
@@ -149,7 +119,7 @@ static void weigh_task(void *task, int64_t cb, int64_t ce) {
     }
 }
 
-PDSI_INLINE void subtract_neighbours(level *L, int32_t k, int d) {
+PDSI_INLINE void subtract_neighbours(pdsi_level *L, int32_t k, int d) {
     PDSI_FOR_NEIGHBOURS(L, k, d, L->w[j] -= pdsi_contribution(L->s, dist2));
 }
 
@@ -163,7 +133,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
                             const pdsi_space *s, const pds_options *opt, int64_t *removed_ids,
                             int64_t *kept_ids, pds_error *err) {
     pds_status st = PDS_OK;
-    level L;
+    pdsi_level L;
     memset(&L, 0, sizeof L);
     L.s = s;
     L.opt = opt;

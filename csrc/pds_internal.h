@@ -146,6 +146,38 @@ void pdsi_heap_sift_top(pdsi_heap *h);
 /* Removes e[0]. */
 void pdsi_heap_pop(pdsi_heap *h);
 
+/* ---- one elimination level and its neighbour scan ---- */
+typedef struct pdsi_level {
+    const pdsi_space *s;
+    const pds_options *opt;
+    pdsi_grid grid;
+    int d;
+    int64_t m;
+    double *x;        /* m x d, cell order                        */
+    int32_t *order;   /* row of the level's input, per sorted point */
+    int64_t *w;       /* fixed-point weights                      */
+    uint8_t *removed;
+} pdsi_level;
+
+/* Calls body(j, dist2) for every sorted point j != k within d_max of k that
+ * has not been removed. A macro, so the compiler sees a constant d. */
+#define PDSI_FOR_NEIGHBOURS(L, k, D, BODY)                                                  \
+    do {                                                                                    \
+        int32_t r_[2 * PDSI_MAX_RANGES];                                                    \
+        int nr_ = pdsi_grid_ranges(&(L)->grid, (L)->grid.cell_of[k], r_);                  \
+        const double *xk_ = (L)->x + (int64_t)(k) * (D);                                    \
+        const double *per_ = (L)->s->period;                                                \
+        double lim_ = (L)->s->search2;                                                      \
+        for (int q_ = 0; q_ < nr_; ++q_) {                                                  \
+            for (int32_t j = r_[2 * q_]; j < r_[2 * q_ + 1]; ++j) {                         \
+                if (j == (k) || ((L)->removed && (L)->removed[j])) continue;                \
+                double dist2 = pdsi_dist2(xk_, (L)->x + (int64_t)j * (D), (D), per_);       \
+                if (dist2 < lim_) { BODY; }                                                 \
+            }                                                                               \
+        }                                                                                   \
+    } while (0)
+
+
 /* ---- parallel-for helper (pds_eliminate.c) ---- */
 void pdsi_parallel(const pds_options *opt, int64_t n, int64_t grain, pds_range_fn fn, void *task);
 
