@@ -135,19 +135,22 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     pds_status st = PDS_OK;
     pdsi_level L;
     memset(&L, 0, sizeof L);
-    L.s = s;
+    L.space = *s;
+    L.s = &L.space;
     L.opt = opt;
     L.d = d;
     L.m = m;
     pdsi_heap heap = {NULL, 0};
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
-    st = pdsi_grid_build(&L.grid, x, m, d, s, opt->bounds, L.order, err);
+    st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, L.order, err);
     if (st != PDS_OK) goto done;
 
     if (s->search2 > 0.0) {
         double limit = opt->max_pair_work > 0.0 ? opt->max_pair_work : 4e9;
-        double pairs = pdsi_grid_pair_estimate(&L.grid);
+        int64_t most = 0;
+        double pairs = pdsi_grid_pair_estimate(&L.grid, &most);
+        pdsi_space_set_scale(&L.space, most);
         if (pairs > limit) {
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
                            "every point has about %.0f candidate neighbours within d_max=%g "

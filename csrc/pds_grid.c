@@ -194,8 +194,9 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
     return count;
 }
 
-double pdsi_grid_pair_estimate(const pdsi_grid *grid) {
+double pdsi_grid_pair_estimate(const pdsi_grid *grid, int64_t *max_candidates) {
     double pairs = 0.0;
+    int64_t most = 0;
     int32_t r[2 * PDSI_MAX_RANGES];
     for (int64_t c = 0; c < grid->ncell; ++c) {
         int32_t cnt = grid->start[c + 1] - grid->start[c];
@@ -204,6 +205,8 @@ double pdsi_grid_pair_estimate(const pdsi_grid *grid) {
         double len = 0.0;
         for (int k = 0; k < nr; ++k) len += r[2 * k + 1] - r[2 * k];
         pairs += (double)cnt * len;
+        if ((int64_t)len > most) most = (int64_t)len;
     }
+    if (max_candidates) *max_candidates = most;
     return pairs;
 }

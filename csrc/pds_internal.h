@@ -15,10 +15,13 @@
 #define PDSI_INLINE static inline
 #endif
 
-/* Fixed-point scale of weights: a contribution c in [0, 1] is stored as
- * floor(c * 2^32). Integer sums are exact, so weights do not depend on the
- * order in which contributions are added or subtracted. */
-#define PDSI_WEIGHT_SCALE 4294967296.0
+/* Weights are fixed point: a contribution c is stored as floor(c * 2^s),
+ * with s per level the largest that keeps every possible weight (the most
+ * candidates any point has, times the largest contribution) below 2^62.
+ * Integer sums are exact, so weights do not depend on the order in which
+ * contributions are added or subtracted, and the resolution is far finer than
+ * float64 rounding of the same sums. */
+#define PDSI_WEIGHT_LIMIT 62
 
 /* Most grid dimensions used for neighbour search. */
 #define PDSI_GRID_MAX_DIMS 3
@@ -41,6 +44,7 @@ typedef struct pdsi_space {
     double alpha;
     int alpha_int;    /* alpha when it is an integer in [1, 64], else 0        */
     double search2;   /* neighbour test: dist2 < search2                        */
+    double scale;     /* fixed-point scale 2^s of this level's weights           */
 } pdsi_space;
 
 /* Checks the points: finite coordinates, inside the bounds when periodic. */
@@ -55,6 +59,10 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
 
 /* Fills the d_max dependent part of the space. */
 void pdsi_space_set_dmax(pdsi_space *s, double d_max);
+/* The largest contribution one neighbour can make (at distance d_min). */
+double pdsi_max_contribution(const pdsi_space *s);
+/* Sets s->scale for weights that sum at most max_terms contributions. */
+void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms);
 
 /* Squared (euclidean, toroidal when periodic) distance. */
 PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const double *period) {
@@ -96,7 +104,7 @@ PDSI_INLINE int64_t pdsi_contribution(const pdsi_space *s, double dist2) {
     } else {
         c = pow(t, s->alpha);
     }
-    return (int64_t)(c * PDSI_WEIGHT_SCALE);
+    return (int64_t)(c * s->scale);
 }
 
 /* ---- neighbour search: a uniform grid with cells of side >= d_max (pds_grid.c) ---- */
@@ -120,8 +128,9 @@ typedef struct pdsi_grid {
 pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
                            const pdsi_space *s, const double *bounds, int32_t *order,
                            pds_error *err);
-/* Number of candidate pairs the grid implies (for the work budget). */
-double pdsi_grid_pair_estimate(const pdsi_grid *grid);
+/* Number of candidate pairs the grid implies (for the work budget), and the
+ * most candidates any one point has. */
+double pdsi_grid_pair_estimate(const pdsi_grid *grid, int64_t *max_candidates);
 /* Writes the ranges of sorted indices of the cells around cell c; returns
  * how many ranges. Every neighbour within d_max is inside one of them. */
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges);
@@ -148,7 +157,8 @@ void pdsi_heap_pop(pdsi_heap *h);
 
 /* ---- one elimination level and its neighbour scan ---- */
 typedef struct pdsi_level {
-    const pdsi_space *s;
+    pdsi_space space; /* this level's copy (its d_max and scale)  */
+    const pdsi_space *s; /* == &space                             */
     const pds_options *opt;
     pdsi_grid grid;
     int d;

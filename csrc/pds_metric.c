@@ -84,3 +84,18 @@ void pdsi_space_set_dmax(pdsi_space *s, double d_max) {
     s->d_max = d_max;
     s->search2 = d_max * d_max;
 }
+
+double pdsi_max_contribution(const pdsi_space *s) {
+    if (!(s->d_max > 0.0)) return 0.0;
+    double u = 1.0 - s->d_min / s->d_max; /* closer neighbours are capped at d_min */
+    return u > 0.0 ? pow(u, s->alpha) : 0.0;
+}
+
+void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
+    double bound = pdsi_max_contribution(s) * (double)(max_terms > 0 ? max_terms : 1);
+    int e = 0;
+    if (bound > 0.0) frexp(bound, &e); /* bound < 2^e */
+    int shift = PDSI_WEIGHT_LIMIT - 1 - e; /* one bit of margin for rounding */
+    if (shift > 1000) shift = 1000;
+    s->scale = ldexp(1.0, shift);
+}

@@ -1,0 +1,129 @@
+"""A deliberately naive reference of weighted sample elimination (Yuksel 2015).
+
+Brute force in float64 numpy: all pairwise distances, weights summed exactly
+(math.fsum), argmax with a linear scan. No grid, no heap, no fixed point. It is the oracle
+the fast operator is checked against; keep it obvious rather than fast
+(M up to a few thousand).
+
+Ties: among equal weights the smallest input index is removed first (numpy's
+argmax over the negated-index order below), as documented for the operator.
+"""
+import math
+
+import numpy as np
+
+
+def max_radius(dim, volume, n):
+    a = volume / n
+    if dim == 2:
+        return math.sqrt(a / (2.0 * math.sqrt(3.0)))
+    if dim == 3:
+        return (a / (4.0 * math.sqrt(2.0))) ** (1.0 / 3.0)
+    unit_ball = math.pi ** (dim / 2.0) / math.gamma(dim / 2.0 + 1.0)
+    return (a / unit_ball) ** (1.0 / dim)
+
+
+def euclidean_distances(x, period=None):
+    """(M, M) distance matrix; toroidal (minimum image) with a per-axis period."""
+    total = np.zeros((x.shape[0], x.shape[0]))
+    for k in range(x.shape[1]):
+        diff = np.abs(x[:, None, k] - x[None, :, k])
+        if period is not None:
+            diff = np.minimum(diff, period[k] - diff)
+        total += diff * diff
+    return np.sqrt(total)
+
+
+def domain(x, bounds=None):
+    """(dim, volume): the bounds' box, else the bounding box over spanned axes."""
+    if bounds is not None:
+        lo, hi = np.asarray(bounds[0], float), np.asarray(bounds[1], float)
+        return x.shape[1], float(np.prod(hi - lo))
+    ext = x.max(0) - x.min(0)
+    spanned = ext[ext > 0]
+    if spanned.size == 0:
+        return 0, 0.0
+    return int(spanned.size), float(np.prod(spanned))
+
+
+def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
+    """Eliminates the rows of the distance matrix `dist` down to n.
+    Returns (kept ids in row order, removed ids in removal order).
+
+    A weight is always the correctly rounded sum (math.fsum) of the live
+    neighbours' contributions, recomputed whenever a neighbour goes: points
+    whose weights tie in exact arithmetic tie here too, and the tie rule
+    (smaller input index first) decides, as in the operator."""
+    m = dist.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (1.0 - np.maximum(dist, d_min) / d_max) ** alpha if d_max > 0 else np.zeros_like(dist)
+    w[(dist >= d_max) | ~np.isfinite(w)] = 0.0
+    np.fill_diagonal(w, 0.0)
+    alive = np.ones(m, bool)
+    weight = np.array([math.fsum(w[i]) for i in range(m)])
+    removed = []
+    order = np.argsort(ids, kind="stable")  # rank rows by input index for ties
+    for _ in range(m - n):
+        cand = np.where(alive[order], weight[order], -np.inf)
+        r = order[int(np.argmax(cand))]  # first maximum = smallest input index
+        alive[r] = False
+        removed.append(ids[r])
+        for j in np.nonzero(w[r] > 0)[0]:
+            weight[j] = math.fsum(w[j][alive])
+    kept = [ids[i] for i in range(m) if alive[i]]
+    return kept, removed
+
+
+def eliminate(points, n, *, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
+              gamma=1.5, weight_limiting=True, progressive=False, dim=None, volume=None,
+              distances=None):
+    """Indices of the n points weighted sample elimination keeps.
+
+    ``distances(x) -> (M, M)`` replaces the euclidean metric (``dim`` and
+    ``volume`` then say the domain's dimension and volume). Returns a list:
+    ascending, or in progressive order.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    m = x.shape[0]
+    if distances is None:
+        period = None
+        if periodic:
+            period = np.asarray(bounds[1], float) - np.asarray(bounds[0], float)
+        distances = lambda y: euclidean_distances(y, period)  # noqa: E731
+        dom_dim, dom_vol = domain(x, bounds)
+    else:
+        dom_dim, dom_vol = None, None
+    dim = dim if dim is not None else dom_dim
+    volume = volume if volume is not None else dom_vol
+    if radius is None:
+        r_max = max_radius(dim, volume, n) if (dim and volume) else 0.0
+    else:
+        r_max = radius
+    d_max = 2.0 * r_max
+    d_min = d_max * (1.0 - (n / m) ** gamma) * beta if weight_limiting else 0.0
+
+    ids = np.arange(m)
+    kept, _ = _eliminate_level(distances(x), ids, n, d_max, d_min, alpha)
+    if not progressive:
+        return sorted(kept)
+    out = [None] * n
+    size = n
+    grow = 2.0 ** (1.0 / dim) if dim and dim >= 1 else 1.0
+    cur = list(kept)
+    while size >= 3:
+        half = size // 2
+        d_max *= grow
+        sub = np.asarray(cur)
+        kept, removed = _eliminate_level(distances(x[sub]), sub, half, d_max, d_min, alpha)
+        for t, r in enumerate(removed):
+            out[size - 1 - t] = int(r)
+        cur = kept
+        size = half
+    out[:size] = [int(c) for c in sorted(cur)]
+    return out
+
+
+def agreement(a, b):
+    """Fraction of the indices of a that are also in b."""
+    a, b = set(int(i) for i in a), set(int(i) for i in b)
+    return len(a & b) / max(1, len(a))
