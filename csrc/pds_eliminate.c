@@ -90,7 +90,7 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
     return M * (size_t)d * sizeof(double)      /* points in cell order       */
            + M * sizeof(int32_t) * 2           /* order, cell of each point  */
            + M * sizeof(int32_t) * 2 + 64 * 4  /* grid cells (<= 2M)         */
-           + M * sizeof(int64_t)               /* weights                    */
+           + M * sizeof(pdsi_weight)           /* weights                    */
            + M * sizeof(pdsi_heap_entry)       /* heap                       */
            + M * sizeof(uint8_t)               /* removed flags              */
            + M * sizeof(int64_t) * 2;          /* kept / removed id lists    */
@@ -101,8 +101,8 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
 PDSI_INLINE void weigh_range(pdsi_level *L, int64_t cb, int64_t ce, int d) {
     for (int64_t c = cb; c < ce; ++c) {
         for (int32_t k = L->grid.start[c]; k < L->grid.start[c + 1]; ++k) {
-            int64_t sum = 0;
-            PDSI_FOR_NEIGHBOURS(L, k, d, sum += pdsi_contribution(L->s, dist2));
+            pdsi_weight sum = {0, 0};
+            PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_add(&sum, pdsi_contribution(L->s, dist2)));
             L->w[k] = sum;
         }
     }
@@ -120,7 +120,7 @@ static void weigh_task(void *task, int64_t cb, int64_t ce) {
 }
 
 PDSI_INLINE void subtract_neighbours(pdsi_level *L, int32_t k, int d) {
-    PDSI_FOR_NEIGHBOURS(L, k, d, L->w[j] -= pdsi_contribution(L->s, dist2));
+    PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_sub(&L->w[j], pdsi_contribution(L->s, dist2)));
 }
 
 /* ----------------------------------------------------------------- level -- */
@@ -163,7 +163,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     }
 
     L.x = malloc(sizeof(double) * (size_t)m * (size_t)d);
-    L.w = calloc((size_t)m, sizeof(int64_t));
+    L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
     heap.e = malloc(sizeof(pdsi_heap_entry) * (size_t)m);
     if (!L.x || !L.w || !L.removed || !heap.e) {
@@ -186,7 +186,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     for (int64_t k = 0; k < m; ++k) {
         int64_t id = ids ? ids[L.order[k]] : L.order[k];
-        heap.e[k].key = L.w[k];
+        heap.e[k].key = pdsi_w_round(L.w[k]);
         heap.e[k].id = (int32_t)k;
         heap.e[k].tie = (int32_t)id;
     }
@@ -196,7 +196,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     int64_t removed_count = 0;
     while (removed_count < m - n) {
         pdsi_heap_entry top = heap.e[0];
-        int64_t now = L.w[top.id];
+        double now = pdsi_w_round(L.w[top.id]);
         if (top.key != now) {
             heap.e[0].key = now;
             pdsi_heap_sift_top(&heap);
@@ -299,7 +299,9 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                   ? d_max * (1.0 - pow((double)n / (double)m, opt->gamma)) * opt->beta
                   : 0.0;
 
-    int64_t *removed = malloc(sizeof(int64_t) * (size_t)(m - n + 1));
+    /* removal log: m - n entries for the first level, at most n - n/2 for a
+     * progressive level */
+    int64_t *removed = malloc(sizeof(int64_t) * (size_t)((m - n > n ? m - n : n) + 1));
     int64_t *kept = malloc(sizeof(int64_t) * (size_t)n);
     int64_t *kept2 = NULL;
     double *sub = NULL;

@@ -289,3 +289,23 @@ def test_max_radius_formulas():
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 2), math.sqrt(0.01 / (2 * math.sqrt(3))))
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 3), (0.01 / (4 * math.sqrt(2))) ** (1 / 3))
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 1), 1 / 200)
+
+
+def test_random_sweep_matches_oracle_exactly():
+    """Random configurations, a third of them on a lattice (exact duplicates
+    and exactly tied weights), progressive ones position by position."""
+    rng = np.random.default_rng(42)
+    for t in range(24):
+        d = int(rng.choice([1, 2, 3, 4]))
+        m = int(rng.integers(100, 700))
+        n = int(rng.integers(1, m + 1)) if t % 3 == 0 else max(1, m // int(rng.choice([2, 4, 8, 16])))
+        periodic, wl, prog = (bool(v) for v in rng.integers(0, 2, 3))
+        x = rng.random((m, d))
+        if t % 3 == 1:
+            x = np.round(x * 20) / 20
+        kw = dict(weight_limiting=wl, progressive=prog)
+        if periodic:
+            kw.update(bounds=([0.0] * d, [1.0] * d), periodic=True)
+        got = sample_elimination(torch.from_numpy(x), n, **kw).tolist()
+        want = _oracle(torch.from_numpy(x), n, kw)
+        assert got == want, f"case {t}: d={d} M={m} n={n} {kw}"
