@@ -23,6 +23,8 @@ class CMakeExtension(Extension):
 
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
+        if ext.name == "torch_poisson._engine":
+            return  # built next to _ops by the same CMake run (listed so it gets installed)
         import torch  # noqa: F401 - must be importable: we build against it
         import torch.utils
 
@@ -60,7 +62,7 @@ setup(
     description="Poisson disk (blue-noise) subsets of point sets for PyTorch: "
     "weighted sample elimination in C, a torch operator, and DataLoader samplers",
     packages=find_packages(include=["torch_poisson", "torch_poisson.*"]),
-    ext_modules=[CMakeExtension("torch_poisson._ops")],
+    ext_modules=[CMakeExtension("torch_poisson._ops"), CMakeExtension("torch_poisson._engine")],
     cmdclass={"build_ext": CMakeBuild},
     python_requires=">=3.9",
     install_requires=["torch>=2.10", "numpy"],

@@ -17,3 +17,7 @@ from .ops import max_radius, poisson_disk, relative_radius, sample_elimination  
 
 __all__ = ["sample_elimination", "poisson_disk", "max_radius", "relative_radius"]
 __version__ = "0.1.0"
+
+from .samplers import PoissonBatchSampler, PoissonSampler  # noqa: E402
+
+__all__ += ["PoissonSampler", "PoissonBatchSampler"]

@@ -1,0 +1,427 @@
+// sampler_engine.cpp - the samplers' native batch engine (torch_poisson._engine).
+//
+// PoissonBatchSampler's batches are computed here, ahead of the training loop,
+// by a small pool of std::threads. Batch b of epoch e is a pure function of
+// (seed, epoch, b, rank):
+//
+//   1. draw pool_size distinct dataset indices without replacement (Floyd's
+//      algorithm over a counter-based splitmix64 stream keyed on the four
+//      numbers; no permutation of the data set), sorted ascending;
+//   2. gather their feature rows;
+//   3. pds_eliminate them (serially: the parallelism is across batches) to
+//      exactly batch_size, and map the survivors back to dataset indices.
+//
+// Results are stored by batch number and handed out in order, so what a
+// caller sees does not depend on the number of threads, the prefetch depth or
+// the timing. The engine touches no torch type (pybind11 + numpy only), so it
+// does not tie the build to a torch version.
+//
+// Threads: started lazily by start()/next(); stop() (and the destructor)
+// raises the core's cancel flag and joins them, keeping every finished batch.
+// Python stops all engines before fork() (os.register_at_fork), so a child
+// never inherits a live thread; the parent restarts them lazily.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pds.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// ------------------------------------------------------------------ RNG --
+
+inline uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// One stream per (seed, epoch, batch, rank): each number is mixed in turn.
+uint64_t stream_key(uint64_t seed, uint64_t epoch, uint64_t batch, uint64_t rank) {
+  uint64_t s = 0x243F6A8885A308D3ULL;  // pi's digits: an arbitrary start
+  uint64_t k = splitmix64(s) ^ seed;
+  k = splitmix64(k) ^ epoch;
+  k = splitmix64(k) ^ batch;
+  k = splitmix64(k) ^ rank;
+  return splitmix64(k);
+}
+
+// Uniform in [0, bound): Lemire's multiply-shift with rejection (unbiased).
+inline uint64_t uniform_below(uint64_t &state, uint64_t bound) {
+  uint64_t x = splitmix64(state);
+  __uint128_t m = static_cast<__uint128_t>(x) * bound;
+  uint64_t low = static_cast<uint64_t>(m);
+  if (low < bound) {
+    uint64_t threshold = (0 - bound) % bound;
+    while (low < threshold) {
+      x = splitmix64(state);
+      m = static_cast<__uint128_t>(x) * bound;
+      low = static_cast<uint64_t>(m);
+    }
+  }
+  return static_cast<uint64_t>(m >> 64);
+}
+
+// k distinct values of [0, n), ascending (Floyd's algorithm, open-addressing
+// hash set of size a power of two >= 2k). O(k) expected, independent of n.
+void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out,
+                   std::vector<int64_t> &table) {
+  out.clear();
+  if (k >= n) {
+    for (int64_t i = 0; i < n; ++i) out.push_back(i);
+    return;
+  }
+  size_t cap = 16;
+  while (cap < static_cast<size_t>(2 * k)) cap <<= 1;
+  table.assign(cap, -1);
+  const size_t mask = cap - 1;
+  auto insert = [&](int64_t v) -> bool {  // false when already present
+    size_t h = static_cast<size_t>((static_cast<uint64_t>(v) * 0x9E3779B97F4A7C15ULL) >> 17) & mask;
+    while (table[h] != -1) {
+      if (table[h] == v) return false;
+      h = (h + 1) & mask;
+    }
+    table[h] = v;
+    return true;
+  };
+  uint64_t state = key;
+  for (int64_t j = n - k; j < n; ++j) {
+    int64_t t = static_cast<int64_t>(uniform_below(state, static_cast<uint64_t>(j) + 1));
+    if (insert(t))
+      out.push_back(t);
+    else {
+      insert(j);
+      out.push_back(j);
+    }
+  }
+  std::sort(out.begin(), out.end());
+}
+
+// ---------------------------------------------------------------- engine --
+
+struct Result {
+  std::vector<int64_t> indices;
+  int code = 0;  // pds_status
+  std::string message;
+};
+
+class Engine {
+ public:
+  Engine(py::array_t<double, py::array::c_style> features, int64_t batch_size, int64_t pool_size,
+         int64_t num_batches, uint64_t seed, int64_t rank, int prefetch, int num_threads,
+         double alpha, double beta, double gamma, bool weight_limiting, bool progressive,
+         bool periodic, py::object bounds, double radius, int metric, double volume, int dim)
+      : features_(features),
+        batch_size_(batch_size),
+        pool_size_(pool_size),
+        num_batches_(num_batches),
+        seed_(seed),
+        rank_(rank),
+        prefetch_(prefetch),
+        num_threads_(num_threads) {
+    if (features.ndim() != 2)
+      throw py::value_error("features must be 2-D (N, d), got " + std::to_string(features.ndim()) + "-D");
+    n_ = features.shape(0);
+    d_ = static_cast<int>(features.shape(1));
+    data_ = features.data();
+    if (n_ < 1 || d_ < 1) throw py::value_error("features must be non-empty, got shape (" +
+                                                std::to_string(n_) + ", " + std::to_string(d_) + ")");
+    if (batch_size < 1 || batch_size > n_)
+      throw py::value_error("batch_size must be in [1, " + std::to_string(n_) + "], got " +
+                            std::to_string(batch_size));
+    if (pool_size < batch_size || pool_size > n_)
+      throw py::value_error("pool_size must be in [batch_size, N], got " + std::to_string(pool_size));
+    if (num_batches < 0) throw py::value_error("num_batches must be >= 0, got " + std::to_string(num_batches));
+    if (prefetch < 1) throw py::value_error("prefetch must be >= 1, got " + std::to_string(prefetch));
+    if (num_threads < 1) throw py::value_error("num_threads must be >= 1, got " + std::to_string(num_threads));
+    pds_options_init(&opt_);
+    opt_.alpha = alpha;
+    opt_.beta = beta;
+    opt_.gamma = gamma;
+    opt_.weight_limiting = weight_limiting ? 1 : 0;
+    opt_.progressive = progressive ? 1 : 0;
+    opt_.periodic = periodic ? 1 : 0;
+    opt_.radius = radius;
+    opt_.metric = static_cast<pds_metric>(metric);
+    opt_.volume = volume;
+    opt_.dim = dim;
+    if (!bounds.is_none()) {
+      auto b = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(bounds);
+      if (!b || b.ndim() != 2 || b.shape(0) != 2 || b.shape(1) != d_)
+        throw py::value_error("bounds must be a (2, d) float64 array with d = " + std::to_string(d_));
+      bounds_.assign(b.data(), b.data() + 2 * d_);
+    }
+    // (pointers into bounds_ are set per call: opt_ is copied by workers)
+  }
+
+  ~Engine() { stop(); }
+
+  Engine(const Engine &) = delete;
+  Engine &operator=(const Engine &) = delete;
+
+  // Computes batch b of epoch e now, in the calling thread (GIL released).
+  py::array_t<int64_t> compute(int64_t epoch, int64_t b) {
+    Result r;
+    {
+      py::gil_scoped_release nogil;
+      Scratch s;
+      compute_into(epoch, b, s, nullptr, r);
+    }
+    return to_array(r);
+  }
+
+  // Begins epoch `epoch` at batch `first`: drops queued batches of any other
+  // position and lets the workers compute ahead from there.
+  void start(int64_t epoch, int64_t first) {
+    if (first < 0 || first > num_batches_)
+      throw py::value_error("first batch must be in [0, num_batches], got " + std::to_string(first));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++generation_;  // work in flight for the old position is dropped when it lands
+      epoch_ = epoch;
+      next_ = first;
+      ready_.clear();
+      inflight_.clear();
+      spawn_locked();
+    }
+    cv_work_.notify_all();
+  }
+
+  // The next batch of the current epoch, in order (waits, GIL released).
+  // Raises IndexError when the epoch is exhausted.
+  py::array_t<int64_t> next() {
+    Result r;
+    bool exhausted = false;
+    {
+      py::gil_scoped_release nogil;
+      std::unique_lock<std::mutex> lock(mu_);
+      if (next_ >= num_batches_) {
+        exhausted = true;
+      } else {
+        const int64_t want = next_;
+        while (!ready_.count(want)) {
+          spawn_locked();  // lazily, e.g. after a fork; not while paused
+          cv_work_.notify_all();
+          cv_ready_.wait(lock);
+        }
+        r = std::move(ready_[want]);
+        ready_.erase(want);
+        ++next_;
+      }
+    }
+    if (exhausted) throw py::index_error("the epoch has no more batches");
+    cv_work_.notify_all();
+    return to_array(r);
+  }
+
+  // Stops and joins the threads; finished batches are kept. With pause, no
+  // thread is started again until resume() (the fork handlers use this);
+  // otherwise they come back at the next start()/next(). Safe to call many
+  // times. Workers never take the GIL, so joining with it held is safe.
+  void stop(bool pause = false) {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pause) paused_ = true;
+      if (threads_.empty()) return;
+      stopping_ = true;
+      cancel_flag_.store(1);
+      threads.swap(threads_);
+    }
+    cv_work_.notify_all();
+    for (auto &t : threads) t.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = false;
+      cancel_flag_.store(0);
+      inflight_.clear();
+    }
+    cv_ready_.notify_all();  // a waiting next() restarts them (unless paused)
+  }
+
+  void resume() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      paused_ = false;
+    }
+    cv_ready_.notify_all();
+  }
+
+  int threads_running() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int>(threads_.size());
+  }
+
+  int64_t num_batches() const { return num_batches_; }
+  int64_t position() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return next_;
+  }
+
+ private:
+  struct Scratch {
+    std::vector<int64_t> pool, table, out;
+    std::vector<double> x;
+  };
+
+  // Under mu_: starts the workers unless they run, are stopping or paused.
+  void spawn_locked() {
+    if (!threads_.empty() || stopping_ || paused_) return;
+    for (int i = 0; i < num_threads_; ++i) threads_.emplace_back([this] { worker(); });
+  }
+
+  void worker() {
+    Scratch s;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      int64_t b = -1;
+      cv_work_.wait(lock, [&] { return stopping_ || (b = pick()) >= 0; });
+      if (stopping_) return;
+      const uint64_t gen = generation_;
+      const int64_t epoch = epoch_;
+      inflight_.insert(b);
+      lock.unlock();
+      Result r;
+      compute_into(epoch, b, s, &cancel_flag_, r);
+      lock.lock();
+      if (gen != generation_) continue;  // a start() moved on: drop it
+      inflight_.erase(b);
+      if (r.code == PDS_ERR_CANCELLED) continue;  // stop(): recomputed later
+      ready_[b] = std::move(r);
+      cv_ready_.notify_all();
+    }
+  }
+
+  // Under mu_: the first batch in [next_, next_ + prefetch_) neither ready nor
+  // being computed, or -1.
+  int64_t pick() {
+    const int64_t end = std::min(num_batches_, next_ + prefetch_);
+    for (int64_t b = next_; b < end; ++b)
+      if (!ready_.count(b) && !inflight_.count(b)) return b;
+    return -1;
+  }
+
+  void compute_into(int64_t epoch, int64_t b, Scratch &s, const std::atomic<int> *cancel,
+                    Result &r) const {
+    const uint64_t key = stream_key(seed_, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b),
+                                    static_cast<uint64_t>(rank_));
+    draw_distinct(key, n_, pool_size_, s.pool, s.table);
+    const int64_t m = static_cast<int64_t>(s.pool.size());
+    s.x.resize(static_cast<size_t>(m) * d_);
+    for (int64_t i = 0; i < m; ++i) {
+      const double *src = data_ + s.pool[i] * d_;
+      std::copy(src, src + d_, s.x.data() + i * d_);
+    }
+    pds_options opt = opt_;
+    opt.bounds = bounds_.empty() ? nullptr : bounds_.data();
+    static_assert(sizeof(std::atomic<int>) == sizeof(int), "atomic<int> must be a plain int");
+    opt.cancel = cancel ? reinterpret_cast<const volatile int *>(cancel) : nullptr;
+    s.out.resize(static_cast<size_t>(batch_size_));
+    pds_error err;
+    pds_status st = pds_eliminate(s.x.data(), m, d_, batch_size_, &opt, s.out.data(), &err);
+    r.code = st;
+    if (st != PDS_OK) {
+      r.message = err.message;
+      r.indices.clear();
+      return;
+    }
+    r.indices.resize(static_cast<size_t>(batch_size_));
+    for (int64_t i = 0; i < batch_size_; ++i) r.indices[i] = s.pool[s.out[i]];
+  }
+
+  static py::array_t<int64_t> to_array(Result &r) {
+    if (r.code != PDS_OK) {
+      if (r.code == PDS_ERR_INVALID_ARGUMENT || r.code == PDS_ERR_NONFINITE)
+        throw py::value_error(r.message);
+      throw std::runtime_error(std::string(pds_status_name(static_cast<pds_status>(r.code))) + ": " +
+                               r.message);
+    }
+    py::array_t<int64_t> a(static_cast<py::ssize_t>(r.indices.size()));
+    std::copy(r.indices.begin(), r.indices.end(), a.mutable_data());
+    return a;
+  }
+
+  // configuration (immutable after construction)
+  py::array_t<double, py::array::c_style> features_;  // keeps the data alive
+  const double *data_ = nullptr;
+  int64_t n_ = 0;
+  int d_ = 0;
+  int64_t batch_size_, pool_size_, num_batches_;
+  uint64_t seed_;
+  int64_t rank_;
+  int64_t prefetch_;
+  int num_threads_;
+  pds_options opt_;
+  std::vector<double> bounds_;
+
+  // state, under mu_
+  std::mutex mu_;
+  std::condition_variable cv_work_, cv_ready_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+  bool paused_ = false;
+  uint64_t generation_ = 0;
+  int64_t epoch_ = 0;
+  int64_t next_ = 0;
+  std::map<int64_t, Result> ready_;
+  std::set<int64_t> inflight_;
+  std::atomic<int> cancel_flag_{0};
+};
+
+// Floyd's draw, exposed for tests and for PoissonSampler's candidate pool.
+py::array_t<int64_t> draw_pool(int64_t n, int64_t k, uint64_t seed, int64_t epoch, int64_t b,
+                               int64_t rank) {
+  if (n < 1) throw py::value_error("n must be >= 1, got " + std::to_string(n));
+  if (k < 0 || k > n) throw py::value_error("k must be in [0, n], got " + std::to_string(k));
+  std::vector<int64_t> out, table;
+  draw_distinct(stream_key(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b),
+                           static_cast<uint64_t>(rank)),
+                n, k, out, table);
+  py::array_t<int64_t> a(static_cast<py::ssize_t>(out.size()));
+  std::copy(out.begin(), out.end(), a.mutable_data());
+  return a;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_engine, m) {
+  m.doc() = "torch_poisson's native batch engine for PoissonBatchSampler (no torch types).";
+  py::class_<Engine>(m, "Engine")
+      .def(py::init<py::array_t<double, py::array::c_style>, int64_t, int64_t, int64_t, uint64_t,
+                    int64_t, int, int, double, double, double, bool, bool, bool, py::object, double,
+                    int, double, int>(),
+           py::arg("features"), py::arg("batch_size"), py::arg("pool_size"), py::arg("num_batches"),
+           py::arg("seed"), py::arg("rank"), py::arg("prefetch"), py::arg("num_threads"),
+           py::arg("alpha") = 8.0, py::arg("beta") = 0.65, py::arg("gamma") = 1.5,
+           py::arg("weight_limiting") = true, py::arg("progressive") = false,
+           py::arg("periodic") = false, py::arg("bounds") = py::none(), py::arg("radius") = 0.0,
+           py::arg("metric") = 0, py::arg("volume") = 0.0, py::arg("dim") = 0)
+      .def("compute", &Engine::compute, py::arg("epoch"), py::arg("batch"),
+           "Batch `batch` of epoch `epoch`, computed now: (batch_size,) int64 dataset indices.")
+      .def("start", &Engine::start, py::arg("epoch"), py::arg("first") = 0)
+      .def("next", &Engine::next)
+      .def("stop", &Engine::stop, py::arg("pause") = false,
+           py::call_guard<py::gil_scoped_release>(),
+           "Stops and joins the threads (pause=True: keep them off until resume()).")
+      .def("resume", &Engine::resume)
+      .def_property_readonly("threads_running", &Engine::threads_running)
+      .def_property_readonly("num_batches", &Engine::num_batches)
+      .def_property_readonly("position", &Engine::position);
+  m.def("draw_pool", &draw_pool, py::arg("n"), py::arg("k"), py::arg("seed"), py::arg("epoch"),
+        py::arg("batch"), py::arg("rank"),
+        "k distinct indices of [0, n), ascending, a pure function of (seed, epoch, batch, rank).");
+}

@@ -1,0 +1,631 @@
+"""DataLoader samplers whose subsets and batches are well spread (Poisson disk).
+
+``PoissonSampler`` draws, every epoch, a Poisson subset of ``num_samples``
+items (eliminated from a random candidate pool with
+:func:`torch_poisson.sample_elimination`); ``PoissonBatchSampler`` makes every
+batch itself a Poisson subset of a fresh random pool of ``pool_factor *
+batch_size`` candidates, computed ahead by native threads
+(``torch_poisson._engine``). "Well spread" is measured in ``features``, one
+row per dataset item.
+
+Both follow ``DistributedSampler``'s conventions (``set_epoch``, seed + epoch
+decide everything, ``num_replicas``/``rank`` from ``torch.distributed``) and
+torchdata's ``StatefulDataLoader`` protocol (``state_dict`` /
+``load_state_dict`` resume mid-epoch).
+
+>>> from torch.utils.data import DataLoader
+>>> feats = torch.rand(100_000, 2)
+>>> loader = DataLoader(ds, batch_sampler=PoissonBatchSampler(feats, 256, seed=0))
+>>> for epoch in range(3):
+...     loader.batch_sampler.set_epoch(epoch)
+...     for batch in loader: ...
+"""
+import atexit
+import inspect
+import math
+import numbers
+import os
+import threading
+import weakref
+from typing import Dict, Iterator, List, Optional
+
+import numpy as np
+import torch
+
+from . import ops as _ops
+
+try:
+    from . import _engine
+except ImportError as _e:  # pragma: no cover - a build without pybind11
+    _engine = None
+    _ENGINE_ERROR = _e
+
+__all__ = ["PoissonSampler", "PoissonBatchSampler"]
+
+_METRICS = {"euclidean": 0, "so3": 1, "sphere": 2}
+_MASK63 = (1 << 63) - 1
+
+
+# ------------------------------------------------------------ fork safety --
+# Native and Python helper threads must not be running when the process
+# forks (a DataLoader starting its workers): the child would inherit locks
+# held by threads that do not exist there. Every sampler registers here; the
+# hooks stop their threads before fork() and let them restart lazily after.
+
+_LIVE: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _before_fork():
+    for s in list(_LIVE):
+        s._fork_pause()
+
+
+def _after_fork():
+    for s in list(_LIVE):
+        s._fork_resume()
+
+
+def _at_exit():
+    # No helper thread may outlive the interpreter (torch's pools go first).
+    for s in list(_LIVE):
+        s._fork_pause()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
+atexit.register(_at_exit)
+
+
+# ----------------------------------------------------------------- checks --
+
+
+def _check_int(value, name, lo, hi=None):
+    return _ops._check_int(value, name, lo, hi)
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _check_features(features, dataset) -> torch.Tensor:
+    """(N, d) CPU float tensor (float32 stays float32), copied off the GPU."""
+    if isinstance(features, np.ndarray):
+        features = torch.from_numpy(features)
+    if not isinstance(features, torch.Tensor):
+        raise TypeError(f"features must be a torch.Tensor or numpy array of shape (N, d), got {type(features).__name__}")
+    if features.dim() != 2:
+        raise ValueError(
+            f"features must be 2-D of shape (N, d), got {features.dim()}-D with shape {tuple(features.shape)}"
+        )
+    if not features.is_floating_point():
+        raise TypeError(f"features must be floating point (float32 or float64), got {features.dtype}")
+    if features.shape[0] < 1 or features.shape[1] < 1:
+        raise ValueError(f"features must hold at least one row and one column, got shape {tuple(features.shape)}")
+    f = features.detach()
+    if f.device.type != "cpu":
+        f = f.to("cpu")  # once, here
+    if f.dtype not in (torch.float32, torch.float64):
+        f = f.to(torch.float64)
+    finite = torch.isfinite(f).all(dim=1)
+    if not bool(finite.all()):
+        bad = (~finite).nonzero().flatten()
+        raise ValueError(
+            f"features must be finite: {bad.numel()} row(s) hold NaN or Inf, the first is "
+            f"features[{int(bad[0])}] = {f[int(bad[0])].tolist()}"
+        )
+    if dataset is not None:
+        try:
+            n = len(dataset)
+        except TypeError as e:
+            raise TypeError(f"dataset must have a length, got {type(dataset).__name__}") from e
+        if n != f.shape[0]:
+            raise ValueError(
+                f"features must have one row per dataset item: len(dataset)={n} but features has "
+                f"{f.shape[0]} rows"
+            )
+    return f
+
+
+def _replicas(num_replicas, rank):
+    """num_replicas and rank, defaulting from torch.distributed when initialised."""
+    dist_on = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if num_replicas is None:
+        num_replicas = torch.distributed.get_world_size() if dist_on else 1
+    if rank is None:
+        rank = torch.distributed.get_rank() if dist_on else 0
+    num_replicas = _check_int(num_replicas, "num_replicas", 1)
+    rank = _check_int(rank, "rank", 0)
+    if rank >= num_replicas:
+        raise ValueError(f"rank must be in [0, num_replicas - 1] = [0, {num_replicas - 1}], got rank={rank}")
+    return num_replicas, rank
+
+
+def _elimination_names():
+    """The options sample_elimination accepts (so new ones pass through)."""
+    sig = inspect.signature(_ops.sample_elimination)
+    return {p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY}
+
+
+def _check_options(options: dict, reserved=()) -> dict:
+    allowed = _elimination_names() - set(reserved)
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(
+            f"unknown elimination option(s) {', '.join(unknown)}: the options are {', '.join(sorted(allowed))}"
+        )
+    return dict(options)
+
+
+def _epoch_seed(seed: int, epoch: int, salt: int) -> int:
+    x = (seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + salt * 0x94D049BB133111EB) & _MASK63
+    x ^= x >> 31
+    return x & _MASK63
+
+
+def _check_state(state, kind):
+    if not isinstance(state, dict) or state.get("kind") != kind:
+        raise ValueError(f"state_dict must be a dict saved by {kind}.state_dict(), got {state!r}")
+    return state
+
+
+# ---------------------------------------------------------- PoissonSampler --
+
+
+class PoissonSampler(torch.utils.data.Sampler):
+    """A fresh Poisson-distributed subset of ``num_samples`` items each epoch.
+
+    Each epoch draws a random candidate pool of ``pool_size`` distinct items,
+    eliminates it to exactly ``num_samples`` with
+    :func:`torch_poisson.sample_elimination` (measured in ``features``) and
+    yields those dataset indices: shuffled when ``shuffle``, else in
+    progressive order (every prefix well spread). ``(seed, epoch)`` decide
+    everything: every process computes the same subset. The next epoch's
+    subset is computed in a background thread (the operator releases the GIL)
+    while the current one is consumed.
+
+    Distributed: every rank computes the same subset and takes a disjoint,
+    equal-length shard (``rank::num_replicas`` after padding by repetition,
+    or truncation with ``drop_last``), exactly like ``DistributedSampler``.
+
+    Args:
+        features: (N, d) float32/float64 tensor or array, one row per dataset
+            item; a CUDA tensor is copied to the CPU once, here.
+        num_samples: subset size, 1 <= num_samples <= N.
+        pool_size: candidates per epoch, num_samples <= pool_size <= N;
+            default min(8 * num_samples, N).
+        seed: the run's seed (int).
+        shuffle: yield the subset in random order (else progressive order).
+        num_replicas, rank: the distributed group; default from
+            ``torch.distributed`` when initialised, else 1 and 0.
+        drop_last: drop the tail instead of padding so shards are equal.
+        dataset: optional; when given, ``len(dataset)`` must equal N.
+        **options: elimination options passed to ``sample_elimination``
+            (bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
+            metric, ...), checked here.
+
+    Example:
+        >>> feats = torch.rand(50_000, 2)
+        >>> sampler = PoissonSampler(feats, 5000, seed=0)
+        >>> loader = DataLoader(ds, batch_size=64, sampler=sampler)
+        >>> for epoch in range(3):
+        ...     sampler.set_epoch(epoch)
+        ...     for batch in loader: ...
+    """
+
+    def __init__(
+        self,
+        features,
+        num_samples: int,
+        *,
+        pool_size: Optional[int] = None,
+        seed: int = 0,
+        shuffle: bool = True,
+        num_replicas: Optional[int] = None,
+        rank: Optional[int] = None,
+        drop_last: bool = False,
+        dataset=None,
+        **options,
+    ):
+        self._features = _check_features(features, dataset)
+        n = self._features.shape[0]
+        self.num_samples = _check_int(num_samples, "num_samples", 1, n)
+        if pool_size is None:
+            pool_size = min(8 * self.num_samples, n)
+        self.pool_size = _check_int(pool_size, "pool_size", self.num_samples, n)
+        self.seed = _check_int(seed, "seed", 0)
+        self.shuffle = _check_bool(shuffle, "shuffle")
+        self.drop_last = _check_bool(drop_last, "drop_last")
+        self.num_replicas, self.rank = _replicas(num_replicas, rank)
+        self.options = _check_options(options, reserved=("progressive",))
+        self.options["progressive"] = not self.shuffle
+        # Option values are checked by the operator itself on a small slice.
+        k = min(n, max(self.num_samples, 16))
+        sample_elimination_checked(self._features[:k], min(self.num_samples, k), self.options)
+        if _engine is None:  # pragma: no cover
+            raise ImportError(f"torch_poisson._engine is missing ({_ENGINE_ERROR}); rebuild the package")
+
+        r = self.num_replicas
+        if self.drop_last and self.num_samples % r != 0:
+            self._per_rank = math.ceil((self.num_samples - r) / r)
+        else:
+            self._per_rank = math.ceil(self.num_samples / r)
+        self._total = self._per_rank * r
+        self.epoch = 0
+        self._init_runtime()
+
+    def _init_runtime(self):
+        self._lock = threading.Lock()
+        self._cache: Dict[int, torch.Tensor] = {}  # epoch -> global subset
+        self._pending: Dict[int, threading.Thread] = {}
+        self._errors: Dict[int, BaseException] = {}
+        self._resume: Optional[int] = None
+        self._yielded = 0
+        self._token = 0
+        _LIVE.add(self)
+        self._prefetch(self.epoch)
+
+    # -- the subset --------------------------------------------------------
+
+    def subset(self, epoch: Optional[int] = None) -> torch.Tensor:
+        """The global subset of an epoch (default the current one): a
+        (num_samples,) int64 tensor of dataset indices, in yield order
+        before sharding. A pure function of (seed, epoch)."""
+        e = self.epoch if epoch is None else _check_int(epoch, "epoch", 0)
+        self._wait(e)
+        with self._lock:
+            if e in self._errors:
+                raise self._errors.pop(e)
+            if e not in self._cache:
+                self._cache[e] = self._compute(e)
+            return self._cache[e]
+
+    def _compute(self, epoch: int) -> torch.Tensor:
+        n = self._features.shape[0]
+        pool = torch.from_numpy(_engine.draw_pool(n, self.pool_size, self.seed, epoch, 0, 0))
+        keep = _ops.sample_elimination(self._features[pool], self.num_samples, **self.options)
+        idx = pool[keep]
+        if self.shuffle:
+            g = torch.Generator().manual_seed(_epoch_seed(self.seed, epoch, 1))
+            idx = idx[torch.randperm(idx.numel(), generator=g)]
+        return idx
+
+    def _prefetch(self, epoch: int):
+        """Computes an epoch's subset in a background thread."""
+        with self._lock:
+            if epoch in self._cache or epoch in self._pending:
+                return
+            # keep memory bounded: only the current and the next epoch
+            for e in [e for e in self._cache if e not in (self.epoch, epoch)]:
+                del self._cache[e]
+
+            def run():
+                try:
+                    idx = self._compute(epoch)
+                    with self._lock:
+                        self._cache[epoch] = idx
+                except BaseException as err:  # re-raised when the epoch is asked for
+                    with self._lock:
+                        self._errors[epoch] = err
+
+            t = threading.Thread(target=run, name=f"PoissonSampler-epoch{epoch}", daemon=True)
+            self._pending[epoch] = t
+        t.start()
+
+    def _wait(self, epoch=None):
+        with self._lock:
+            items = [(e, t) for e, t in self._pending.items() if epoch is None or e == epoch]
+        for e, t in items:
+            t.join()
+            with self._lock:
+                if self._pending.get(e) is t:
+                    del self._pending[e]
+
+    def _fork_pause(self):
+        self._wait()  # the thread finishes; the child never sees it
+
+    def _fork_resume(self):
+        pass
+
+    # -- Sampler protocol ----------------------------------------------------
+
+    def shard(self, epoch: Optional[int] = None) -> torch.Tensor:
+        """This rank's indices of an epoch, as ``__iter__`` yields them."""
+        idx = self.subset(epoch)
+        if self._total > idx.numel():
+            pad = self._total - idx.numel()
+            reps = math.ceil(pad / idx.numel())
+            idx = torch.cat([idx, idx.repeat(reps)[:pad]])
+        else:
+            idx = idx[: self._total]
+        return idx[self.rank : self._total : self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        start = self._resume or 0
+        self._resume = None
+        epoch = self.epoch
+        mine = self.shard(epoch).tolist()
+        self._prefetch(epoch + 1)
+        self._token += 1
+        self._yielded = start
+        return self._iterate(mine, start, self._token)
+
+    def _iterate(self, mine: List[int], start: int, token: int):
+        for i in range(start, len(mine)):
+            if token == self._token:
+                self._yielded = i + 1
+            yield mine[i]
+
+    def __len__(self) -> int:
+        return self._per_rank
+
+    def set_epoch(self, epoch: int) -> None:
+        """Sets the epoch (as DistributedSampler): seed + epoch pick the subset."""
+        self.epoch = _check_int(epoch, "epoch", 0)
+        self._prefetch(self.epoch)
+
+    def state_dict(self) -> dict:
+        """Where the current epoch's iteration stands (StatefulDataLoader)."""
+        return {"kind": "PoissonSampler", "epoch": self.epoch, "yielded": self._yielded, "seed": self.seed}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume: the next ``iter()`` continues the saved epoch after the
+        indices already yielded, exactly as an uninterrupted run would."""
+        state = _check_state(state, "PoissonSampler")
+        if state["seed"] != self.seed:
+            raise ValueError(f"state_dict was saved with seed={state['seed']}, this sampler has seed={self.seed}")
+        self.set_epoch(state["epoch"])
+        self._resume = _check_int(state["yielded"], "state_dict['yielded']", 0, self._per_rank)
+        self._yielded = self._resume
+
+    def close(self) -> None:
+        """Waits for the background computation (it never outlives the call)."""
+        self._wait()
+
+    def __getstate__(self):
+        self._wait()
+        d = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_pending", "_errors", "_cache")}
+        return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        resume, yielded = self._resume, self._yielded
+        self._init_runtime()
+        self._resume, self._yielded = resume, yielded
+
+
+def sample_elimination_checked(points, n, options):
+    """sample_elimination, with its RuntimeErrors from the core as ValueError."""
+    try:
+        return _ops.sample_elimination(points, n, **options)
+    except RuntimeError as e:
+        raise ValueError(str(e)) from e
+
+
+# ----------------------------------------------------- PoissonBatchSampler --
+
+
+class PoissonBatchSampler(torch.utils.data.Sampler):
+    """Batches that are each a Poisson subset of a fresh random pool.
+
+    Batch ``b`` of epoch ``e`` is a pure function of ``(seed, e, b, rank)``:
+    ``pool_factor * batch_size`` distinct candidates drawn without replacement
+    (Floyd's algorithm on a counter-based RNG; no permutation of the data
+    set), eliminated to exactly ``batch_size`` well-spread items. Native
+    threads (``torch_poisson._engine``, no GIL, no Python per point) compute
+    up to ``prefetch`` batches ahead, several in parallel, and hand them out in
+    order, so the result does not depend on the threads, the prefetch depth or
+    the timing. Different ranks get different batches.
+
+    Args:
+        features: (N, d) float32/float64 tensor or array, one row per dataset
+            item; a CUDA tensor is copied to the CPU once, here.
+        batch_size: items per batch, 1 <= batch_size <= N.
+        pool_factor: candidates per kept item (>= 1); the pool is
+            min(pool_factor * batch_size, N).
+        num_batches: batches per epoch and rank; default
+            max(1, N // (batch_size * num_replicas)).
+        seed: the run's seed (int).
+        num_replicas, rank: the distributed group; default from
+            ``torch.distributed`` when initialised, else 1 and 0.
+        prefetch: batches computed ahead (>= 1); default 4 * num_threads.
+        num_threads: native worker threads (>= 1); default min(2, cpus).
+        dataset: optional; when given, ``len(dataset)`` must equal N.
+        **options: elimination options (bounds, radius, periodic, alpha,
+            beta, gamma, weight_limiting, progressive, metric, dim, volume),
+            checked here by computing the first batch.
+
+    Yields:
+        lists of ``batch_size`` distinct dataset indices.
+
+    Example:
+        >>> feats = torch.rand(1_000_000, 2)
+        >>> bs = PoissonBatchSampler(feats, 256, pool_factor=8, seed=0)
+        >>> loader = DataLoader(ds, batch_sampler=bs, num_workers=4)
+        >>> for epoch in range(3):
+        ...     bs.set_epoch(epoch)
+        ...     for batch in loader: ...
+    """
+
+    def __init__(
+        self,
+        features,
+        batch_size: int,
+        *,
+        pool_factor: int = 8,
+        num_batches: Optional[int] = None,
+        seed: int = 0,
+        num_replicas: Optional[int] = None,
+        rank: Optional[int] = None,
+        prefetch: Optional[int] = None,
+        num_threads: Optional[int] = None,
+        dataset=None,
+        **options,
+    ):
+        if _engine is None:  # pragma: no cover
+            raise ImportError(f"torch_poisson._engine is missing ({_ENGINE_ERROR}); rebuild the package")
+        f = _check_features(features, dataset)
+        n, d = f.shape
+        self.batch_size = _check_int(batch_size, "batch_size", 1, n)
+        self.pool_factor = _check_int(pool_factor, "pool_factor", 1)
+        self.pool_size = min(self.pool_factor * self.batch_size, n)
+        self.seed = _check_int(seed, "seed", 0, 2**64 - 1)
+        self.num_replicas, self.rank = _replicas(num_replicas, rank)
+        if num_batches is None:
+            num_batches = max(1, n // (self.batch_size * self.num_replicas))
+        self.num_batches = _check_int(num_batches, "num_batches", 1)
+        if num_threads is None:
+            num_threads = min(2, os.cpu_count() or 1)
+        self.num_threads = _check_int(num_threads, "num_threads", 1, 256)
+        if prefetch is None:
+            prefetch = 4 * self.num_threads
+        self.prefetch = _check_int(prefetch, "prefetch", 1)
+        self.options = _check_options(options)
+        self._engine_args = self._engine_kwargs(self.options, d)
+        self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)
+        if self._features is f.numpy():
+            self._features = self._features.copy()  # ours: later edits of the caller's array do not leak in
+        self.epoch = 0
+        self._init_runtime()
+        # Bad option values fail here, not in the middle of an epoch.
+        try:
+            self._get_engine().compute(0, 0)
+        except RuntimeError as e:
+            raise ValueError(str(e)) from e
+
+    @staticmethod
+    def _engine_kwargs(options: dict, d: int) -> dict:
+        o = dict(options)
+        kw = {}
+        for name in ("alpha", "beta", "gamma"):
+            if name in o:
+                kw[name] = _ops._check_real(o.pop(name), name, positive=name == "alpha", nonnegative=True)
+        for name in ("weight_limiting", "progressive", "periodic"):
+            if name in o:
+                kw[name] = _check_bool(o.pop(name), name)
+        if "bounds" in o:
+            b = _ops._as_bounds(o.pop("bounds"), d)
+            kw["bounds"] = None if b is None else b.numpy()
+        if kw.get("periodic") and kw.get("bounds") is None:
+            raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
+        radius = o.pop("radius", None)
+        if radius is not None and radius != "auto":
+            kw["radius"] = _ops._check_real(radius, "radius", positive=True)
+        metric = o.pop("metric", "euclidean")
+        if metric not in _METRICS:
+            raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+        kw["metric"] = _METRICS[metric]
+        volume = o.pop("volume", None)
+        if volume is not None:
+            kw["volume"] = _ops._check_real(volume, "volume", positive=True)
+        dim = o.pop("dim", None)
+        if dim is not None:
+            kw["dim"] = _check_int(dim, "dim", 1)
+        if o:
+            raise TypeError(f"elimination option(s) {', '.join(sorted(o))} are not supported by PoissonBatchSampler")
+        return kw
+
+    def _init_runtime(self):
+        self._engine = None
+        self._resume: Optional[int] = None
+        self._yielded = 0
+        self._token = 0
+        _LIVE.add(self)
+
+    def _get_engine(self):
+        if self._engine is None:
+            self._engine = _engine.Engine(
+                self._features, self.batch_size, self.pool_size, self.num_batches, self.seed, self.rank,
+                self.prefetch, self.num_threads, **self._engine_args,
+            )
+        return self._engine
+
+    def batch(self, b: int, epoch: Optional[int] = None) -> List[int]:
+        """Batch ``b`` of an epoch (default the current one), computed now."""
+        b = _check_int(b, "b", 0, self.num_batches - 1)
+        e = self.epoch if epoch is None else _check_int(epoch, "epoch", 0)
+        return self._get_engine().compute(e, b).tolist()
+
+    def __iter__(self) -> Iterator[List[int]]:
+        start = self._resume or 0
+        self._resume = None
+        eng = self._get_engine()
+        eng.start(self.epoch, start)
+        self._token += 1
+        self._yielded = start
+        return self._iterate(eng, start, self._token)
+
+    def _iterate(self, eng, start: int, token: int):
+        try:
+            for b in range(start, self.num_batches):
+                if token != self._token:
+                    raise RuntimeError(
+                        "this PoissonBatchSampler iterator was superseded by a newer iter() of the same sampler"
+                    )
+                try:
+                    idx = eng.next()
+                except RuntimeError as e:
+                    raise RuntimeError(f"PoissonBatchSampler: batch {b} of epoch {self.epoch} failed: {e}") from e
+                self._yielded = b + 1
+                yield idx.tolist()
+        finally:
+            if token == self._token:
+                eng.stop()  # no idle threads between epochs or after the loader is gone
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def set_epoch(self, epoch: int) -> None:
+        """Sets the epoch (as DistributedSampler): batch b of epoch e depends
+        only on (seed, e, b, rank)."""
+        self.epoch = _check_int(epoch, "epoch", 0)
+
+    def state_dict(self) -> dict:
+        """Where the current epoch's iteration stands (StatefulDataLoader)."""
+        return {
+            "kind": "PoissonBatchSampler", "epoch": self.epoch, "yielded": self._yielded,
+            "seed": self.seed, "rank": self.rank,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume: the next ``iter()`` continues the saved epoch after the
+        batches already yielded, exactly as an uninterrupted run would."""
+        state = _check_state(state, "PoissonBatchSampler")
+        if state["seed"] != self.seed:
+            raise ValueError(f"state_dict was saved with seed={state['seed']}, this sampler has seed={self.seed}")
+        self.set_epoch(state["epoch"])
+        self._resume = _check_int(state["yielded"], "state_dict['yielded']", 0, self.num_batches)
+        self._yielded = self._resume
+
+    @property
+    def threads_running(self) -> int:
+        """Native threads alive now (0 when idle)."""
+        return 0 if self._engine is None else self._engine.threads_running
+
+    def close(self) -> None:
+        """Stops the native threads (they restart on the next iteration)."""
+        if self._engine is not None:
+            self._engine.stop()
+
+    def _fork_pause(self):
+        if self._engine is not None:
+            self._engine.stop(pause=True)
+
+    def _fork_resume(self):
+        if self._engine is not None:
+            self._engine.resume()
+
+    def __del__(self):
+        eng = getattr(self, "_engine", None)
+        if eng is not None:
+            eng.stop()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_engine"}
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        resume, yielded = self._resume, self._yielded
+        self._init_runtime()
+        self._resume, self._yielded = resume, yielded
