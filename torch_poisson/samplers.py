@@ -148,8 +148,8 @@ def _elimination_names():
     return {p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY}
 
 
-def _check_options(options: dict, reserved=()) -> dict:
-    allowed = _elimination_names() - set(reserved)
+def _check_options(options: dict, reserved=(), extra=()) -> dict:
+    allowed = (_elimination_names() | set(extra)) - set(reserved)
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(
@@ -171,6 +171,46 @@ def _check_state(state, kind):
 
 
 # ---------------------------------------------------------- PoissonSampler --
+
+
+def _epoch_subset(features, pool_size, num_samples, seed, epoch, shuffle, options) -> torch.Tensor:
+    """PoissonSampler's global subset of one epoch: a pure function of its
+    arguments (the pool from the engine's Floyd draw keyed on (seed, epoch))."""
+    n = features.shape[0]
+    pool = torch.from_numpy(_engine.draw_pool(n, pool_size, seed, epoch, 0, 0))
+    keep = _ops.sample_elimination(features[pool], num_samples, **options)
+    idx = pool[keep]
+    if shuffle:
+        g = torch.Generator().manual_seed(_epoch_seed(seed, epoch, 1))
+        idx = idx[torch.randperm(idx.numel(), generator=g)]
+    return idx
+
+
+class _Slot:
+    """One epoch's subset, computed by a daemon thread that holds no
+    reference to the sampler (so deleting the sampler can join it)."""
+
+    def __init__(self, job):
+        self._value = None
+        self._error = None
+        self._thread = threading.Thread(target=self._run, args=job, name="PoissonSampler-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, *job):
+        try:
+            self._value = _epoch_subset(*job)
+        except BaseException as e:  # re-raised by result()
+            self._error = e
+
+    def join(self):
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def result(self) -> torch.Tensor:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class PoissonSampler(torch.utils.data.Sampler):
@@ -234,15 +274,16 @@ class PoissonSampler(torch.utils.data.Sampler):
         if pool_size is None:
             pool_size = min(8 * self.num_samples, n)
         self.pool_size = _check_int(pool_size, "pool_size", self.num_samples, n)
-        self.seed = _check_int(seed, "seed", 0)
+        self.seed = _check_int(seed, "seed", 0, 2**64 - 1)
         self.shuffle = _check_bool(shuffle, "shuffle")
         self.drop_last = _check_bool(drop_last, "drop_last")
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
         self.options = _check_options(options, reserved=("progressive",))
         self.options["progressive"] = not self.shuffle
         # Option values are checked by the operator itself on a small slice.
-        k = min(n, max(self.num_samples, 16))
-        sample_elimination_checked(self._features[:k], min(self.num_samples, k), self.options)
+        k = min(n, 64)
+        trial = dict(self.options, progressive=False)
+        sample_elimination_checked(self._features[:k], max(1, min(self.num_samples, k // 8)), trial)
         if _engine is None:  # pragma: no cover
             raise ImportError(f"torch_poisson._engine is missing ({_ENGINE_ERROR}); rebuild the package")
 
@@ -257,9 +298,7 @@ class PoissonSampler(torch.utils.data.Sampler):
 
     def _init_runtime(self):
         self._lock = threading.Lock()
-        self._cache: Dict[int, torch.Tensor] = {}  # epoch -> global subset
-        self._pending: Dict[int, threading.Thread] = {}
-        self._errors: Dict[int, BaseException] = {}
+        self._slots: Dict[int, "_Slot"] = {}  # epoch -> its subset, ready or being computed
         self._resume: Optional[int] = None
         self._yielded = 0
         self._token = 0
@@ -273,60 +312,38 @@ class PoissonSampler(torch.utils.data.Sampler):
         (num_samples,) int64 tensor of dataset indices, in yield order
         before sharding. A pure function of (seed, epoch)."""
         e = self.epoch if epoch is None else _check_int(epoch, "epoch", 0)
-        self._wait(e)
+        self._prefetch(e)
         with self._lock:
-            if e in self._errors:
-                raise self._errors.pop(e)
-            if e not in self._cache:
-                self._cache[e] = self._compute(e)
-            return self._cache[e]
-
-    def _compute(self, epoch: int) -> torch.Tensor:
-        n = self._features.shape[0]
-        pool = torch.from_numpy(_engine.draw_pool(n, self.pool_size, self.seed, epoch, 0, 0))
-        keep = _ops.sample_elimination(self._features[pool], self.num_samples, **self.options)
-        idx = pool[keep]
-        if self.shuffle:
-            g = torch.Generator().manual_seed(_epoch_seed(self.seed, epoch, 1))
-            idx = idx[torch.randperm(idx.numel(), generator=g)]
-        return idx
+            slot = self._slots[e]
+        return slot.result()
 
     def _prefetch(self, epoch: int):
-        """Computes an epoch's subset in a background thread."""
+        """Starts computing an epoch's subset in a background thread."""
         with self._lock:
-            if epoch in self._cache or epoch in self._pending:
+            if epoch in self._slots:
                 return
-            # keep memory bounded: only the current and the next epoch
-            for e in [e for e in self._cache if e not in (self.epoch, epoch)]:
-                del self._cache[e]
+            # keep memory bounded: the current epoch, the asked one, and the latest
+            for e in [e for e in self._slots if e not in (self.epoch, epoch)]:
+                self._slots.pop(e).join()
+            job = (self._features, self.pool_size, self.num_samples, self.seed, epoch, self.shuffle, self.options)
+            self._slots[epoch] = _Slot(job)
 
-            def run():
-                try:
-                    idx = self._compute(epoch)
-                    with self._lock:
-                        self._cache[epoch] = idx
-                except BaseException as err:  # re-raised when the epoch is asked for
-                    with self._lock:
-                        self._errors[epoch] = err
-
-            t = threading.Thread(target=run, name=f"PoissonSampler-epoch{epoch}", daemon=True)
-            self._pending[epoch] = t
-        t.start()
-
-    def _wait(self, epoch=None):
+    def _wait(self):
         with self._lock:
-            items = [(e, t) for e, t in self._pending.items() if epoch is None or e == epoch]
-        for e, t in items:
-            t.join()
-            with self._lock:
-                if self._pending.get(e) is t:
-                    del self._pending[e]
+            slots = list(self._slots.values())
+        for slot in slots:
+            slot.join()
 
     def _fork_pause(self):
         self._wait()  # the thread finishes; the child never sees it
 
     def _fork_resume(self):
         pass
+
+    def __del__(self):
+        slots = getattr(self, "_slots", None)
+        for slot in list(slots.values()) if slots else ():
+            slot.join()  # a deleted sampler leaves no thread behind
 
     # -- Sampler protocol ----------------------------------------------------
 
@@ -384,9 +401,7 @@ class PoissonSampler(torch.utils.data.Sampler):
         self._wait()
 
     def __getstate__(self):
-        self._wait()
-        d = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_pending", "_errors", "_cache")}
-        return d
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_slots")}
 
     def __setstate__(self, d):
         self.__dict__.update(d)
@@ -481,7 +496,9 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
         if prefetch is None:
             prefetch = 4 * self.num_threads
         self.prefetch = _check_int(prefetch, "prefetch", 1)
-        self.options = _check_options(options)
+        # the engine calls the C core directly: it knows the core's metrics
+        # even where this build's sample_elimination does not take them yet
+        self.options = _check_options(options, extra=("metric", "dim", "volume"))
         self._engine_args = self._engine_kwargs(self.options, d)
         self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)
         if self._features is f.numpy():
