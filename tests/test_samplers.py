@@ -135,6 +135,17 @@ def test_float32_features_and_numpy_give_the_same_batches():
     assert list(PoissonSampler(f32, 300, seed=1)) == list(PoissonSampler(f32.numpy(), 300, seed=1))
 
 
+def test_features_are_copied_at_construction():
+    f = FEATS.clone()
+    bs = PoissonBatchSampler(f, 64, num_batches=3, seed=1)
+    s = PoissonSampler(f, 200, seed=1)
+    ref_bs, ref_s = list(bs), list(s)
+    f.mul_(0.0)  # the caller edits its tensor in place
+    assert list(bs) == ref_bs and list(s) == ref_s
+    s.set_epoch(1)  # computed after the edit: still from the original values
+    assert relative_radius(FEATS[list(s)], periodic=False) > 0.5
+
+
 # ------------------------------------------------------------ determinism --
 
 

@@ -103,11 +103,10 @@ def _check_features(features, dataset) -> torch.Tensor:
         raise TypeError(f"features must be floating point (float32 or float64), got {features.dtype}")
     if features.shape[0] < 1 or features.shape[1] < 1:
         raise ValueError(f"features must hold at least one row and one column, got shape {tuple(features.shape)}")
-    f = features.detach()
-    if f.device.type != "cpu":
-        f = f.to("cpu")  # once, here
-    if f.dtype not in (torch.float32, torch.float64):
-        f = f.to(torch.float64)
+    # our own copy (once, here; off the GPU too): later in-place edits of the
+    # caller's tensor cannot change the batches
+    dtype = features.dtype if features.dtype in (torch.float32, torch.float64) else torch.float64
+    f = features.detach().to(device="cpu", dtype=dtype, memory_format=torch.contiguous_format, copy=True)
     finite = torch.isfinite(f).all(dim=1)
     if not bool(finite.all()):
         bad = (~finite).nonzero().flatten()
@@ -500,9 +499,7 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
         # even where this build's sample_elimination does not take them yet
         self.options = _check_options(options, extra=("metric", "dim", "volume"))
         self._engine_args = self._engine_kwargs(self.options, d)
-        self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)
-        if self._features is f.numpy():
-            self._features = self._features.copy()  # ours: later edits of the caller's array do not leak in
+        self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)  # f is already our copy
         self.epoch = 0
         self._init_runtime()
         # Bad option values fail here, not in the middle of an epoch.
