@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -296,7 +297,12 @@ class Engine {
       inflight_.insert(b);
       lock.unlock();
       Result r;
-      compute_into(epoch, b, s, &cancel_flag_, r);
+      try {
+        compute_into(epoch, b, s, &cancel_flag_, r);
+      } catch (const std::bad_alloc &) {  // nothing may escape a thread
+        r.code = PDS_ERR_OUT_OF_MEMORY;
+        r.message = "out of memory while preparing a batch";
+      }
       lock.lock();
       if (gen != generation_) continue;  // a start() moved on: drop it
       inflight_.erase(b);
