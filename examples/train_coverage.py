@@ -74,7 +74,7 @@ def mse(model, x):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=1200)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--items", type=int, default=20_000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     a = p.parse_args()
