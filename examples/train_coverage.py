@@ -15,7 +15,6 @@ points, for a few seeds. CPU only, well under a minute.
     python examples/train_coverage.py [--steps 1200] [--seeds 0 1]
 """
 import argparse
-import math
 import time
 
 import torch

@@ -23,7 +23,6 @@ torchdata's ``StatefulDataLoader`` protocol (``state_dict`` /
 import atexit
 import inspect
 import math
-import numbers
 import os
 import threading
 import weakref
