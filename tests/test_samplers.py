@@ -126,6 +126,13 @@ def test_poisson_sampler_progressive_order_without_shuffle():
         assert relative_radius(FEATS[got[:k]], periodic=False) > 0.4
 
 
+def test_coinciding_leading_rows_are_fine():
+    f = FEATS.clone()
+    f[:2000] = 0.5  # many identical items first (the option check must not trip on them)
+    got = list(PoissonSampler(f, 300, seed=0))
+    assert len(got) == len(set(got)) == 300
+
+
 def test_float32_features_and_numpy_give_the_same_batches():
     f32 = make_features(dtype=torch.float32)
     a = list(PoissonBatchSampler(f32, 64, num_batches=5, seed=1))

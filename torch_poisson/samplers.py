@@ -278,10 +278,13 @@ class PoissonSampler(torch.utils.data.Sampler):
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
         self.options = _check_options(options, reserved=("progressive",))
         self.options["progressive"] = not self.shuffle
-        # Option values are checked by the operator itself on a small slice.
-        k = min(n, 64)
+        # Option values are checked by the operator itself, on 64 points
+        # spread over the features' bounding box (not on the data's first
+        # rows, which may legitimately coincide).
+        lo, hi = self._features.amin(0), self._features.amax(0)
+        u = torch.rand(64, lo.numel(), generator=torch.Generator().manual_seed(0), dtype=lo.dtype)
         trial = dict(self.options, progressive=False)
-        sample_elimination_checked(self._features[:k], max(1, min(self.num_samples, k // 8)), trial)
+        sample_elimination_checked(lo + u * (hi - lo), 8, trial)
         if _engine is None:  # pragma: no cover
             raise ImportError(f"torch_poisson._engine is missing ({_ENGINE_ERROR}); rebuild the package")
 
