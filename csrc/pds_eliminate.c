@@ -7,6 +7,7 @@
  * remaining neighbours. The heap is lazy (see pds_heap.c). */
 #include "pds_internal.h"
 
+#include <float.h>
 #include <string.h>
 
 void pds_options_init(pds_options *opt) {
@@ -294,12 +295,25 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     }
     double r_max = opt->radius > 0.0 ? opt->radius : pds_max_radius(dim, volume, n);
     double d_max = 2.0 * r_max;
+    if (!isfinite(d_max)) {
+        free(period);
+        if (opt->radius > 0.0)
+            return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                             "radius=%g is too large: d_max = 2 radius overflows", opt->radius);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "r_max for n=%lld in dim=%d with volume=%g overflows: pass radius= or "
+                         "set volume=/dim=",
+                         (long long)n, dim, volume);
+    }
     pdsi_space_set_dmax(&s, d_max);
     s.d_min = opt->weight_limiting
                   ? d_max * (1.0 - pow((double)n / (double)m, opt->gamma)) * opt->beta
                   : 0.0;
 
-    int64_t *removed = malloc(sizeof(int64_t) * (size_t)(m - n + 1));
+    /* removed ids of one level: m - n at the first, size - size/2 <= n at a
+       progressive one (more than m - n when n > m / 2) */
+    int64_t most_removed = m - n > n ? m - n : n;
+    int64_t *removed = malloc(sizeof(int64_t) * (size_t)(most_removed + 1));
     int64_t *kept = malloc(sizeof(int64_t) * (size_t)n);
     int64_t *kept2 = NULL;
     double *sub = NULL;
@@ -325,6 +339,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     while (size >= 3) {
         int64_t half = size / 2;
         d_max *= grow;
+        if (!isfinite(d_max)) d_max = DBL_MAX; /* already reaches every finite distance */
         pdsi_space_set_dmax(&s, d_max);
         for (int64_t i = 0; i < size; ++i)
             memcpy(sub + i * d, points + kept[i] * d, sizeof(double) * (size_t)d);
