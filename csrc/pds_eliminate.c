@@ -293,6 +293,14 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
         for (int k = 0; k < d; ++k) period[k] = opt->bounds[d + k] - opt->bounds[k];
         s.period = period;
     }
+    if (dim > 0 && volume > 0.0 && volume < DBL_MIN && !(opt->radius > 0.0)) {
+        /* a product of tiny extents: r_max would come out imprecise or 0 */
+        free(period);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "the domain volume underflows (%g in dim=%d): rescale the points "
+                         "towards unit size, or pass radius= or volume=",
+                         volume, dim);
+    }
     double r_max = opt->radius > 0.0 ? opt->radius : pds_max_radius(dim, volume, n);
     double d_max = 2.0 * r_max;
     if (!isfinite(d_max)) {
@@ -304,6 +312,17 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                          "r_max for n=%lld in dim=%d with volume=%g overflows: pass radius= or "
                          "set volume=/dim=",
                          (long long)n, dim, volume);
+    }
+    if (d_max > 0.0 && (d_max > 1e140 || d_max < 1e-140)) {
+        /* squared distances near d_max would overflow to Inf or underflow
+           to 0 and every point would lose its neighbours: refuse, rather
+           than return an arbitrary subset */
+        free(period);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "d_max=%g (twice r_max=%g) is outside [1e-140, 1e140], where squared "
+                         "distances overflow or underflow: rescale the points towards unit "
+                         "size%s",
+                         d_max, r_max, opt->radius > 0.0 ? " and the radius" : "");
     }
     pdsi_space_set_dmax(&s, d_max);
     s.d_min = opt->weight_limiting
