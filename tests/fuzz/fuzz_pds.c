@@ -20,6 +20,7 @@
  * Any violation aborts (a crash for libFuzzer); ASan and UBSan catch the rest.
  *
  * Build and run: tests/fuzz/run.sh [seconds]. */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "pds.h"
 
 #include <float.h>
