@@ -293,7 +293,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
         for (int k = 0; k < d; ++k) period[k] = opt->bounds[d + k] - opt->bounds[k];
         s.period = period;
     }
-    if (dim > 0 && volume > 0.0 && volume < DBL_MIN && !(opt->radius > 0.0)) {
+    if (dim > 0 && volume < DBL_MIN && !(opt->radius > 0.0)) {
         /* a product of tiny extents: r_max would come out imprecise or 0 */
         free(period);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
