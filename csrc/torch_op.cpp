@@ -16,6 +16,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,18 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
+#endif
+
+// STD_TORCH_CHECK prefixes each message with the C++ function and the build
+// machine's source path and line; users get the message alone (it already
+// names the operator, the argument and the value).
+#ifndef STRIP_ERROR_MESSAGES
+#undef STD_TORCH_CHECK
+#define STD_TORCH_CHECK(cond, ...)                                               \
+  if (!(cond)) {                                                                 \
+    throw std::runtime_error(                                                    \
+        torch::headeronly::detail::stdTorchCheckMsgImpl("", ##__VA_ARGS__));     \
+  }
 #endif
 
 namespace {
