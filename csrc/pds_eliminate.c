@@ -319,10 +319,11 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
            than return an arbitrary subset */
         free(period);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "d_max=%g (twice r_max=%g) is outside [1e-140, 1e140], where squared "
+                         "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
                          "distances overflow or underflow: rescale the points towards unit "
                          "size%s",
-                         d_max, r_max, opt->radius > 0.0 ? " and the radius" : "");
+                         opt->radius > 0.0 ? "radius" : "r_max (from the domain)", r_max, d_max,
+                         opt->radius > 0.0 ? " and the radius" : "");
     }
     pdsi_space_set_dmax(&s, d_max);
     s.d_min = opt->weight_limiting
