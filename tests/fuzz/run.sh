@@ -27,5 +27,5 @@ mkdir -p "$build/corpus"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
-exec ./fuzz_pds corpus "$here/corpus" -max_total_time="$seconds" -timeout=20 \
+exec ./fuzz_pds corpus "$here/corpus" -max_total_time="$seconds" -timeout=60 \
   -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 "$@"
