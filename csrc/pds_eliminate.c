@@ -7,6 +7,7 @@
  * remaining neighbours. The heap is lazy (see pds_heap.c). */
 #include "pds_internal.h"
 
+#include <float.h>
 #include <string.h>
 
 void pds_options_init(pds_options *opt) {
@@ -292,8 +293,38 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
         for (int k = 0; k < d; ++k) period[k] = opt->bounds[d + k] - opt->bounds[k];
         s.period = period;
     }
+    if (dim > 0 && volume < DBL_MIN && !(opt->radius > 0.0)) {
+        /* a product of tiny extents: r_max would come out imprecise or 0 */
+        free(period);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "the domain volume underflows (%g in dim=%d): rescale the points "
+                         "towards unit size, or pass radius= or volume=",
+                         volume, dim);
+    }
     double r_max = opt->radius > 0.0 ? opt->radius : pds_max_radius(dim, volume, n);
     double d_max = 2.0 * r_max;
+    if (!isfinite(d_max)) {
+        free(period);
+        if (opt->radius > 0.0)
+            return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                             "radius=%g is too large: d_max = 2 radius overflows", opt->radius);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "r_max for n=%lld in dim=%d with volume=%g overflows: pass radius= or "
+                         "set volume=/dim=",
+                         (long long)n, dim, volume);
+    }
+    if (d_max > 0.0 && (d_max > 1e140 || d_max < 1e-140)) {
+        /* squared distances near d_max would overflow to Inf or underflow
+           to 0 and every point would lose its neighbours: refuse, rather
+           than return an arbitrary subset */
+        free(period);
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
+                         "distances overflow or underflow: rescale the points towards unit "
+                         "size%s",
+                         opt->radius > 0.0 ? "radius" : "r_max (from the domain)", r_max, d_max,
+                         opt->radius > 0.0 ? " and the radius" : "");
+    }
     pdsi_space_set_dmax(&s, d_max);
     s.d_min = opt->weight_limiting
                   ? d_max * (1.0 - pow((double)n / (double)m, opt->gamma)) * opt->beta
@@ -327,6 +358,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     while (size >= 3) {
         int64_t half = size / 2;
         d_max *= grow;
+        if (!isfinite(d_max)) d_max = DBL_MAX; /* already reaches every finite distance */
         pdsi_space_set_dmax(&s, d_max);
         for (int64_t i = 0; i < size; ++i)
             memcpy(sub + i * d, points + kept[i] * d, sizeof(double) * (size_t)d);

@@ -20,8 +20,8 @@ static int64_t cell_index(const pdsi_grid *grid, const double *p) {
     int64_t c = 0;
     for (int a = 0; a < grid->g; ++a) {
         double t = (p[grid->axis[a]] - grid->origin[a]) * grid->inv_side[a];
-        int64_t k = t > 0.0 ? (int64_t)t : 0;
-        if (k >= grid->cells[a]) k = grid->cells[a] - 1;
+        /* compare before converting: a huge t must not reach the cast */
+        int64_t k = t > 0.0 ? (t < (double)grid->cells[a] ? (int64_t)t : grid->cells[a] - 1) : 0;
         c = c * grid->cells[a] + k;
     }
     return c;
@@ -76,6 +76,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
         double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total = 1.0;
         for (int a = 0; a < grid->g; ++a) {
             want[a] = floor(ext[a] / s->d_max);
+            if (!(want[a] <= cap)) want[a] = cap; /* ext / d_max may be Inf or NaN */
             if (!s->periodic) want[a] += 1.0;
             if (want[a] < 1.0) want[a] = 1.0;
             total *= want[a];

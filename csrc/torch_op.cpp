@@ -12,12 +12,31 @@
 #include <torch/headeronly/core/ScalarType.h>
 
 #include <cmath>
+#include <cstdint>
+#include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "pds.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+// STD_TORCH_CHECK prefixes each message with the C++ function and the build
+// machine's source path and line; users get the message alone (it already
+// names the operator, the argument and the value).
+#ifndef STRIP_ERROR_MESSAGES
+#undef STD_TORCH_CHECK
+#define STD_TORCH_CHECK(cond, ...)                                               \
+  if (!(cond)) {                                                                 \
+    throw std::runtime_error(                                                    \
+        torch::headeronly::detail::stdTorchCheckMsgImpl("", ##__VA_ARGS__));     \
+  }
+#endif
 
 namespace {
 
@@ -64,6 +83,34 @@ Tensor as_cpu_double(const Tensor& t) {
   return torch::stable::contiguous(c);
 }
 
+// Bytes this process can still allocate without being killed: Linux's
+// MemAvailable, capped by a cgroup v2 memory limit (containers); else the
+// physical memory; 0 when unknown (no check).
+uint64_t available_memory() {
+  uint64_t avail = 0;
+  std::ifstream info("/proc/meminfo");
+  std::string key, unit;
+  uint64_t kb = 0;
+  while (info >> key >> kb) {
+    std::getline(info, unit);
+    if (key == "MemAvailable:") {
+      avail = kb * 1024;
+      break;
+    }
+  }
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  if (!avail) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0) avail = static_cast<uint64_t>(pages) * static_cast<uint64_t>(size);
+  }
+#endif
+  uint64_t limit = 0, used = 0;
+  std::ifstream max_file("/sys/fs/cgroup/memory.max"), cur_file("/sys/fs/cgroup/memory.current");
+  if ((max_file >> limit) && (cur_file >> used) && limit > used && (!avail || limit - used < avail))
+    avail = limit - used;  // "max" (no limit) does not parse as a number
+  return avail;
+}
+
 // pds_parallel_for_fn over torch's intra-op thread pool, so
 // torch.set_num_threads governs the core.
 void torch_parallel_for(void* /*user*/, int64_t begin, int64_t end, int64_t grain,
@@ -87,9 +134,24 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                   shape_of(points));
   STD_TORCH_CHECK(n >= 1 && n <= m, "sample_elimination: n must be in [1, M=", m, "], got n=", n);
 
-  Tensor x = as_cpu_double(points);
   pds_options opt;
   pds_options_init(&opt);
+  // Refuse, before converting or allocating anything, a request the machine
+  // cannot hold (rather than be killed by the kernel halfway through).
+  const uint64_t avail = available_memory();
+  const bool copy = !points.is_cpu() || points.scalar_type() != ScalarType::Double ||
+                    !points.is_contiguous();
+  const double need = static_cast<double>(pds_workspace_bytes(m, static_cast<int>(d), n, &opt)) +
+                      (copy ? 8.0 * static_cast<double>(m) * static_cast<double>(d) : 0.0) +
+                      8.0 * static_cast<double>(n);
+  STD_TORCH_CHECK(!avail || need <= static_cast<double>(avail),
+                  "sample_elimination: points of shape ", shape_of(points), " need about ",
+                  static_cast<int64_t>(need / (1 << 20)), " MiB of working memory, more than the ",
+                  static_cast<int64_t>(avail >> 20),
+                  " MiB this machine has available: pass fewer points");
+  if (avail) opt.max_memory = static_cast<size_t>(avail);
+
+  Tensor x = as_cpu_double(points);
   std::optional<Tensor> b;
   if (bounds.has_value()) {
     const Tensor& bt = *bounds;
