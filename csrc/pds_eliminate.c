@@ -290,26 +290,31 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     if (st != PDS_OK) return st;
 
     /* so3 and sphere: unit rows in a scratch copy */
-    double *unit = NULL;
+    double *scratch = NULL;
     if (opt->metric != PDS_METRIC_EUCLIDEAN) {
-        unit = malloc(sizeof(double) * (size_t)m * (size_t)d);
-        if (!unit) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
-        st = pdsi_normalise_rows(points, m, d, opt->metric, unit, err);
+        scratch = malloc(sizeof(double) * (size_t)m * (size_t)d);
+        if (!scratch) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+        st = pdsi_normalise_rows(points, m, d, opt->metric, scratch, err);
         if (st != PDS_OK) {
-            free(unit);
+            free(scratch);
             return st;
         }
-        points = unit;
+        points = scratch;
     }
 
     int dim;
     double volume;
     double r_auto = 0.0;
     st = pdsi_domain(points, m, d, opt, &dim, &volume, err);
+    /* d > 3: the grid's cells follow the principal axes (pds_pca.c) */
+    if (st == PDS_OK && !scratch && !opt->periodic && n < m) {
+        st = pdsi_principal_frame(points, m, d, opt, &scratch, err);
+        if (scratch) points = scratch;
+    }
     if (st == PDS_OK && opt->auto_radius && n < m)
         st = pdsi_estimate_radius(points, m, d, n, opt, &r_auto, &dim, err);
     if (st != PDS_OK) {
-        free(unit);
+        free(scratch);
         return st;
     }
 
@@ -326,7 +331,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     if (opt->periodic) {
         period = malloc(sizeof(double) * (size_t)d);
         if (!period) {
-            free(unit);
+            free(scratch);
             return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         }
         for (int k = 0; k < d; ++k) period[k] = opt->bounds[d + k] - opt->bounds[k];
@@ -380,7 +385,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     }
     memcpy(out, kept, sizeof(int64_t) * (size_t)size);
 done:
-    free(unit);
+    free(scratch);
     free(period);
     free(removed);
     free(kept);

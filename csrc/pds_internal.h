@@ -67,6 +67,13 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
 pds_status pdsi_normalise_rows(const double *x, int64_t m, int d, pds_metric metric, double *out,
                                pds_error *err);
 
+/* Euclidean, d > 3, not periodic: when the points' principal axes hide less
+ * of their variance from a three-axis grid than the coordinate axes do (by
+ * half), writes a malloc'ed copy rotated into those axes (same distances) to
+ * *rotated; else sets it to NULL (pds_pca.c). */
+pds_status pdsi_principal_frame(const double *x, int64_t m, int d, const pds_options *opt,
+                                double **rotated, pds_error *err);
+
 /* Sets the metric dependent fields (metric, images, angle_factor) of s. */
 void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
 
@@ -122,6 +129,13 @@ PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const dou
         k += t * t;
     }
     return k;
+}
+
+/* How many images of the point xk to search: so3 rows are stored with
+ * xk[0] >= 0 (pdsi_normalise_rows), and a p with p[0] >= 0 has
+ * |xk + p| >= xk[0], so -xk has neighbours only when xk[0] < reach. */
+PDSI_INLINE int pdsi_images_of(const pdsi_space *s, const double *xk) {
+    return s->images == 2 && xk[0] < s->reach ? 2 : 1;
 }
 
 /* The distance of a pair from its key: euclidean sqrt(key); on the sphere
@@ -238,7 +252,8 @@ typedef struct pdsi_level {
         const double *xk_ = (L)->x + (int64_t)(k) * (D);                                    \
         const double *per_ = (L)->s->period;                                                \
         double lim_ = (L)->s->search2;                                                      \
-        for (int im_ = 0; im_ < (L)->s->images; ++im_) {                                    \
+        const int nim_ = pdsi_images_of((L)->s, xk_);                                        \
+        for (int im_ = 0; im_ < nim_; ++im_) {                                               \
             int nr_ = pdsi_grid_ranges(                                                     \
                 &(L)->grid, pdsi_grid_image_cell(&(L)->grid, xk_, (k), im_)       , r_);      \
             for (int q_ = 0; q_ < nr_; ++q_) {                                              \

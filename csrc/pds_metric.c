@@ -108,6 +108,15 @@ pds_status pdsi_normalise_rows(const double *x, int64_t m, int d, pds_metric met
             sum += t * t;
         }
         double inv = 1.0 / sqrt(sum);
+        /* so3: q and -q are one rotation; keep the one whose first nonzero
+         * coordinate is positive (w >= 0 in the (w, x, y, z) order). Then
+         * -q's neighbours exist only for |w| below the search chord, and
+         * q and -q give bit-identical results. */
+        if (metric == PDS_METRIC_SO3) {
+            int k0 = 0;
+            while (k0 < d - 1 && p[k0] == 0.0) ++k0;
+            if (p[k0] < 0.0) inv = -inv;
+        }
         for (int k = 0; k < d; ++k) o[k] = (p[k] / big) * inv;
     }
     return PDS_OK;

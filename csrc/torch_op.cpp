@@ -265,6 +265,37 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   return out;
 }
 
+// [r_max, D] of radius="auto" (pds_estimate_radius) as a (2,) float64 tensor.
+Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::optional<int64_t> dim) {
+  STD_TORCH_CHECK(points.dim() == 2, "estimate_radius: points must be a 2-D tensor (M, d), got ",
+                  points.dim(), "-D with shape ", shape_of(points));
+  STD_TORCH_CHECK(is_float(points.scalar_type()),
+                  "estimate_radius: points must be float32 or float64, got ",
+                  dtype_name(points.scalar_type()));
+  const int64_t m = points.size(0), d = points.size(1);
+  STD_TORCH_CHECK(m >= 1 && d >= 1, "estimate_radius: points must be non-empty, got shape ",
+                  shape_of(points));
+  STD_TORCH_CHECK(n >= 1 && n <= m, "estimate_radius: n must be in [1, M=", m, "], got n=", n);
+  std::optional<Tensor> hold;
+  pds_options opt = make_options(d, std::nullopt, std::nullopt, false, 8.0, 0.65, 1.5, true, false,
+                                 metric, dim, std::nullopt, true, hold);
+  STD_TORCH_CHECK(opt.metric != PDS_METRIC_SO3 || d == 4,
+                  "estimate_radius: metric=so3 needs points of shape (M, 4), got ", shape_of(points));
+  Tensor x = as_cpu_double(points);
+  double r = 0.0;
+  int D = 0;
+  pds_error err;
+  pds_status st = pds_estimate_radius(static_cast<const double*>(x.const_data_ptr()), m,
+                                      static_cast<int>(d), n, &opt, &r, &D, &err);
+  STD_TORCH_CHECK(st == PDS_OK, "estimate_radius: ", err.message);
+  Tensor out = torch::stable::empty({2}, ScalarType::Double, std::nullopt,
+                                    torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  double* o = static_cast<double*>(out.mutable_data_ptr());
+  o[0] = r;
+  o[1] = D;
+  return out;
+}
+
 }  // namespace
 
 STABLE_TORCH_LIBRARY(torch_poisson, m) {
@@ -279,11 +310,13 @@ STABLE_TORCH_LIBRARY(torch_poisson, m) {
       "float beta=0.65, float gamma=1.5, bool weight_limiting=True, bool progressive=False, "
       "str metric=\"euclidean\", int? dim=None, float? volume=None, bool auto_radius=False) "
       "-> Tensor");
+  m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
 }
 
 STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CPU, m) {
   m.impl("sample_elimination", TORCH_BOX(&sample_elimination));
   m.impl("sample_elimination_batched", TORCH_BOX(&sample_elimination_batched));
+  m.impl("estimate_radius", TORCH_BOX(&estimate_radius));
 }
 
 // A CUDA input is computed on the CPU; the result goes back to its device.

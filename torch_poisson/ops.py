@@ -323,6 +323,44 @@ def _sample_elimination_batched_fake(
     return points.new_empty((points.shape[0], width), dtype=torch.int64)
 
 
+def estimate_radius(points: torch.Tensor, n: int, *, metric: str = "euclidean",
+                    dim: Optional[int] = None) -> Tuple[float, int]:
+    """The r_max and dimension D that ``radius="auto"`` uses for keeping
+    ``n`` of ``points`` (see :func:`sample_elimination`).
+
+    r_max is the median over 256 evenly spaced query rows of the distance to
+    the k-th nearest row, k = M/n (a ball holding M/n points), times the
+    packing factor of D; D is ``dim``, the metric's, or log 2 / log(r_2k / r_k).
+
+    Args:
+        points: (M, d) float tensor; quaternions for so3, directions for sphere.
+        n: the number of points to keep, 1 <= n <= M.
+        metric: "euclidean", "so3" or "sphere" (distances in radians).
+        dim: the dimension, if known.
+
+    Returns:
+        (r_max, D).
+
+    Example:
+        >>> x = torch.randn(20_000, 3); x = x / x.norm(dim=1, keepdim=True)  # a surface
+        >>> r, D = estimate_radius(x, 2_500)                                # D == 2
+    """
+    _check_points(points)
+    m, d = points.shape
+    n = _check_int(n, "n", 1, m)
+    _check_metric(metric, d, None, False)
+    if dim is not None:
+        dim = _check_int(dim, "dim", 1)
+    _check_nonzero_rows(points, metric)
+    r, D = torch.ops.torch_poisson.estimate_radius.default(points, n, metric, dim).tolist()
+    return r, int(D)
+
+
+@torch.library.register_fake("torch_poisson::estimate_radius")
+def _estimate_radius_fake(points, n, metric="euclidean", dim=None):
+    return points.new_empty((2,), dtype=torch.float64)
+
+
 # ------------------------------------------------------------- generation --
 
 
@@ -332,11 +370,12 @@ def poisson_disk(
     *,
     bounds: BoundsLike = None,
     oversample: int = 8,
-    periodic: bool = True,
+    periodic: Optional[bool] = None,
     generator: Optional[torch.Generator] = None,
     dtype: torch.dtype = torch.float32,
+    metric: str = "euclidean",
 ) -> torch.Tensor:
-    """``n`` blue-noise points in a box: uniform candidates, then elimination.
+    """``n`` blue-noise points: uniform candidates, then elimination.
 
     Draws ``oversample * n`` uniform candidates with torch's RNG (so
     ``torch.manual_seed`` or ``generator`` reproduce the result) and keeps
@@ -344,31 +383,57 @@ def poisson_disk(
 
     Args:
         n: number of points, >= 1.
-        dim: dimension, >= 1.
+        dim: dimension, >= 1 (euclidean); the vectors' length k >= 2 for
+            ``metric="sphere"`` (points on S^(k-1)); ignored for ``"so3"``.
         bounds: the box, (2, dim) tensor or (lo, hi) pair; default [0, 1)^dim.
+            Euclidean only.
         oversample: candidates per kept point, >= 1 (Yuksel recommends ~8).
-        periodic: eliminate with toroidal distances (tileable output).
+        periodic: eliminate with toroidal distances (tileable output); default
+            True for euclidean. Not for so3/sphere.
         generator: a torch.Generator for the candidates.
         dtype: float32 or float64 output.
+        metric: ``"euclidean"`` (points in a box), ``"so3"`` (well-spread
+            rotations from uniform Haar candidates, returned as unit
+            quaternions (w, x, y, z) with w >= 0) or ``"sphere"`` (well-spread
+            directions, unit vectors).
 
     Returns:
-        (n, dim) tensor of points inside ``bounds``.
+        (n, dim) points inside ``bounds``; (n, 4) unit quaternions for so3;
+        (n, dim) unit vectors for sphere.
 
     Example:
         >>> torch.manual_seed(0)
         >>> xy = poisson_disk(1000, dim=2)                  # (1000, 2) in [0, 1)^2
+        >>> rot = poisson_disk(200, metric="so3")           # (200, 4) rotations
+        >>> dirs = poisson_disk(500, dim=3, metric="sphere")  # (500, 3) on S^2
     """
     n = _check_int(n, "n", 1)
-    dim = _check_int(dim, "dim", 1)
     oversample = _check_int(oversample, "oversample", 1)
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    if metric in ("so3", "sphere"):
+        if bounds is not None or periodic:
+            raise ValueError(
+                f"bounds and periodic do not apply to metric={metric!r}, got bounds={bounds!r}, "
+                f"periodic={periodic!r}"
+            )
+        k = 4 if metric == "so3" else _check_int(dim, "dim", 2)
+        # normalised Gaussians are uniform on the sphere (Haar measure on SO(3) for k = 4)
+        cand = torch.randn(n * oversample, k, generator=generator, dtype=torch.float64)
+        cand = cand / cand.norm(dim=1, keepdim=True)
+        if metric == "so3":
+            cand = torch.where(cand[:, :1] < 0, -cand, cand)  # one of q, -q: w >= 0
+        idx = sample_elimination(cand, n, metric=metric)
+        return cand[idx].to(dtype)
+    if metric != "euclidean":
+        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+    dim = _check_int(dim, "dim", 1)
     b = _as_bounds(bounds, dim)
     if b is None:
         b = torch.tensor([[0.0] * dim, [1.0] * dim], dtype=torch.float64)
     cand = torch.rand(n * oversample, dim, generator=generator, dtype=torch.float64)
     cand = b[0] + cand * (b[1] - b[0])
-    idx = sample_elimination(cand, n, bounds=b, periodic=periodic)
+    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else bool(periodic))
     return cand[idx].to(dtype)
 
 
@@ -390,12 +455,27 @@ def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
     return (a / unit_ball) ** (1.0 / dim)
 
 
-def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None) -> float:
-    """Smallest distance between two rows of ``points`` (toroidal with a
-    per-axis ``period``). Uses scipy's k-d tree when available."""
+def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None, *,
+                 metric: str = "euclidean") -> float:
+    """Smallest distance between two rows of ``points`` (M, d): euclidean
+    (toroidal with a per-axis ``period``), or the angle for ``metric="so3"``
+    (rows are quaternions) and ``"sphere"`` (rows are directions). Uses
+    scipy's k-d tree when available.
+
+    Example:
+        >>> min_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]]))
+        5.0
+    """
     x = points.detach().to("cpu", torch.float64)
     if x.shape[0] < 2:
         return math.inf
+    if metric in ("so3", "sphere"):
+        u = x / x.norm(dim=1, keepdim=True)
+        if metric == "so3":  # the nearer of p and -p
+            chord = min_distance(torch.cat([u, -u]), None)
+            chord = min(chord, math.sqrt(2.0))
+            return 4.0 * math.asin(min(1.0, chord / 2.0))
+        return 2.0 * math.asin(min(1.0, min_distance(u, None) / 2.0))
     try:
         from scipy.spatial import cKDTree
 
@@ -421,10 +501,34 @@ def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None) ->
         return best
 
 
-def relative_radius(points: torch.Tensor, *, volume: float = 1.0, periodic: bool = True) -> float:
+def relative_radius(points: torch.Tensor, *, volume: Optional[float] = None, periodic: bool = True,
+                    metric: str = "euclidean", dim: Optional[int] = None) -> float:
     """rho = (smallest distance among ``points``) / (2 r_max), the quality
     measure of Poisson disk sets (about 0.72 for sample elimination in 2D, 0.01
-    for a random subset). ``periodic`` measures toroidally on [0, 1)^d."""
+    for a random subset).
+
+    Args:
+        points: (n, d) tensor.
+        volume, dim: the domain's volume and dimension for r_max; default
+            [0, 1)^d (volume 1, dim d) for euclidean, 8 pi^2 and 3 for so3, the
+            area of S^(d-1) and d - 1 for sphere.
+        periodic: euclidean only: measure toroidally on [0, 1)^d.
+        metric: "euclidean", "so3" (rows are quaternions) or "sphere".
+
+    Example:
+        >>> relative_radius(poisson_disk(500, metric="so3"), metric="so3") > 0.5
+        True
+    """
     n, d = points.shape
-    period = torch.ones(d, dtype=torch.float64) if periodic else None
-    return min_distance(points, period) / (2.0 * max_radius(n, volume, d))
+    if metric == "so3":
+        vol, dm, period = 8.0 * math.pi ** 2, 3, None
+    elif metric == "sphere":
+        vol, dm, period = 2.0 * math.pi ** (d / 2.0) / math.gamma(d / 2.0), d - 1, None
+    elif metric == "euclidean":
+        vol, dm = 1.0, d
+        period = torch.ones(d, dtype=torch.float64) if periodic else None
+    else:
+        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+    vol = vol if volume is None else volume
+    dm = dm if dim is None else dim
+    return min_distance(points, period, metric=metric) / (2.0 * max_radius(n, vol, dm))
