@@ -346,7 +346,8 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                   ? d_max * (1.0 - pow((double)n / (double)m, opt->gamma)) * opt->beta
                   : 0.0;
 
-    int64_t *removed = malloc(sizeof(int64_t) * (size_t)(m - n + 1));
+    /* m - n removals in the first level, up to n - n/2 in a progressive one */
+    int64_t *removed = malloc(sizeof(int64_t) * (size_t)m);
     int64_t *kept = malloc(sizeof(int64_t) * (size_t)n);
     int64_t *kept2 = NULL;
     double *sub = NULL;

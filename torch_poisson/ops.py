@@ -115,8 +115,8 @@ def _check_metric(metric, d, bounds, periodic):
 
 def _check_nonzero_rows(points, metric, lengths=None):
     """so3/sphere normalise rows: a zero-length row is an error naming it."""
-    if metric == "euclidean":
-        return
+    if metric == "euclidean" or torch.compiler.is_compiling():
+        return  # the operator checks it too
     zero = points.detach().abs().amax(-1) == 0
     if lengths is not None:
         valid = torch.arange(points.shape[1], device=points.device)[None, :] < lengths.to(points.device)[:, None]
@@ -263,17 +263,18 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
                 or lengths.is_floating_point() or lengths.dtype == torch.bool:
             raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
         lengths = lengths.to(torch.int64)
-        if ((lengths < 0) | (lengths > m)).any():
+        # value checks read the data: eager only (the operator checks them too)
+        if not torch.compiler.is_compiling() and ((lengths < 0) | (lengths > m)).any():
             raise ValueError(f"lengths must be in [0, M={m}], got {lengths.tolist()}")
     if isinstance(n, torch.Tensor) and n.dim() == 1:
         if n.shape[0] != B or n.is_floating_point() or n.dtype == torch.bool:
             raise ValueError(f"n must be an int or a (B,) = ({B},) integer tensor, got {n!r}")
         n_t, max_n = n.to(torch.int64), -1
         lim = lengths if lengths is not None else torch.full((B,), m, dtype=torch.int64, device=n.device)
-        if ((n_t < 0) | (n_t > lim.to(n_t.device))).any():
+        if not torch.compiler.is_compiling() and ((n_t < 0) | (n_t > lim.to(n_t.device))).any():
             raise ValueError(f"n[b] must be in [0, lengths[b]], got n={n_t.tolist()}, lengths={lim.tolist()}")
     else:
-        lo = min(m, int(lengths.min())) if (lengths is not None and B) else m
+        lo = m if (lengths is None or not B or torch.compiler.is_compiling()) else min(m, int(lengths.min()))
         n = _check_int(n, "n", 0, lo)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
     b = _as_bounds(bounds, d)
