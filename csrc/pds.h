@@ -122,13 +122,15 @@ double pds_max_radius(int dim, double volume, int64_t n);
  * for data that does not fill its bounding box (surfaces, clusters,
  * embeddings near a subspace). In a domain of dimension D, r_max is the
  * radius of a ball holding about k = M/n input points; so r_max is taken as
- * the median over (up to) 256 evenly spaced query points of the distance to
+ * the median over 256 evenly spaced query points (fewer, down to 64, when
+ * 256 M d exceeds 4e8) of the distance to
  * their k-th nearest input point (in the metric of opt), times the packing
  * factor of D (0.95 in 2D, 0.90 in 3D, 1 above). D is opt->dim, else the
  * metric's dimension, else estimated from the growth of the same medians
  * from k to 2k neighbours: D = log 2 / log(r_2k / r_k). Cost: O(256 M d),
- * linear in M. Writes r_max and D (either may be NULL). Rows are normalised
- * first for the so3 and sphere metrics. */
+ * linear in M (at most about 4e8 coordinate differences once M d > 1.6e6).
+ * Writes r_max and D (either may be NULL). Rows are normalised first for the
+ * so3 and sphere metrics. */
 pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, double *radius, int *dim, pds_error *err);
 

@@ -111,7 +111,8 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
 /* The key of a pair: a number monotone in the pair's distance, symmetric in
  * the two points (bit for bit), compared with s->search2 and turned into a
  * contribution by pdsi_contribution.
- *   euclidean: the squared (toroidal when periodic) distance;
+ *   euclidean: the squared (toroidal when periodic) distance, or for d > 8
+ *              any value >= search2 once the pair is known to be too far;
  *   sphere:    the squared chord |a - b|^2 of unit vectors;
  *   so3:       image 0 (the query q): |q - p|^2 when q.p >= 0, else +inf;
  *              image 1 (the query -q): |q + p|^2 when q.p < 0, else +inf.
@@ -120,7 +121,27 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
  *              of p and -p: 2 sin(angle / 4) squared, angle = 2 acos(|q.p|). */
 PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const double *b, int d,
                                  const double *period, int image) {
-    if (s->images == 1) return pdsi_dist2(a, b, d, period);
+    if (s->images == 1) {
+        if (d <= 8 || period) return pdsi_dist2(a, b, d, period);
+        /* many coordinates: stop once the partial sum reaches search2 (the
+         * pair is no neighbour). Below it the sum and its order are those of
+         * pdsi_dist2; d > 3 points come in principal-axes order (pds_pca.c),
+         * so the first blocks hold most of the distance. */
+        double sum = 0.0, lim = s->search2;
+        int k = 0;
+        for (; k + 8 <= d; k += 8) {
+            for (int i = k; i < k + 8; ++i) {
+                double t = a[i] - b[i];
+                sum += t * t;
+            }
+            if (sum >= lim) return sum;
+        }
+        for (; k < d; ++k) {
+            double t = a[k] - b[k];
+            sum += t * t;
+        }
+        return sum;
+    }
     double dot = 0.0, k = 0.0;
     for (int i = 0; i < d; ++i) dot += a[i] * b[i];
     if ((dot >= 0.0) == (image != 0)) return INFINITY;

@@ -166,6 +166,7 @@ void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
 /* ----------------------------------------------------- radius="auto" -- */
 
 #define PDSI_AUTO_QUERIES 256
+#define PDSI_AUTO_MIN_QUERIES 64
 
 typedef struct auto_task {
     const double *x;
@@ -260,6 +261,7 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     memset(&s, 0, sizeof s);
     s.d = d;
     pdsi_space_set_metric(&s, opt->metric);
+    s.search2 = INFINITY; /* full distances: no early exit in pdsi_pair_key */
     double *period = NULL;
     if (opt->periodic && opt->bounds) {
         period = malloc(sizeof(double) * (size_t)d);
@@ -278,7 +280,13 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     if (t.k < 1) t.k = 1;
     if (t.k > m - 1) t.k = m - 1;
     t.k2 = 2 * t.k < m - 1 ? 2 * t.k : m - 1;
-    t.queries = m < PDSI_AUTO_QUERIES ? m : PDSI_AUTO_QUERIES;
+    /* 256 queries, fewer (down to 64) when M d is large: about 4e8
+     * coordinate differences at most beyond that */
+    double budget = 4e8 / ((double)m * (double)d);
+    int64_t queries = budget >= PDSI_AUTO_QUERIES ? PDSI_AUTO_QUERIES
+                      : budget <= PDSI_AUTO_MIN_QUERIES ? PDSI_AUTO_MIN_QUERIES
+                                                        : (int64_t)budget;
+    t.queries = m < queries ? m : queries;
     t.rk = malloc(sizeof(double) * 2 * (size_t)t.queries);
     if (!t.rk) {
         free(period);
