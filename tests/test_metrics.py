@@ -262,3 +262,14 @@ def test_default_radius_is_quadratic_on_clusters():
     per_box = neighbours_per_point(x.numpy(), tp.max_radius(2000, box, 3))
     per_auto = neighbours_per_point(x.numpy(), tp.estimate_radius(x, 2000)[0])
     assert per_box > 10 * per_auto
+
+
+def test_sphere_directions_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    from torch_poisson.plots import sphere_directions_figure
+
+    out = tmp_path / "directions.png"
+    fig = sphere_directions_figure(300, path=str(out))
+    assert out.stat().st_size > 10_000
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "random" in titles[0] and "Poisson" in titles[1]
