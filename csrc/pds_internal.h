@@ -143,8 +143,12 @@ PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const dou
         return sum;
     }
     double dot = 0.0, k = 0.0;
-    for (int i = 0; i < d; ++i) dot += a[i] * b[i];
-    if ((dot >= 0.0) == (image != 0)) return INFINITY;
+    /* d_max < pi: search2 < 2 and |q - p|^2 + |q + p|^2 = 4, so at most one
+     * image is below search2 and the sign test is not needed */
+    if (!(s->search2 < 2.0)) {
+        for (int i = 0; i < d; ++i) dot += a[i] * b[i];
+        if ((dot >= 0.0) == (image != 0)) return INFINITY;
+    }
     for (int i = 0; i < d; ++i) {
         double t = image ? a[i] + b[i] : a[i] - b[i];
         k += t * t;
