@@ -99,7 +99,6 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
 
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) {
     (void)n;
-    (void)opt;
     if (m < 1 || d < 1) return 0;
     size_t M = (size_t)m;
     return M * (size_t)d * sizeof(double)      /* points in cell order       */
@@ -108,7 +107,9 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
            + M * sizeof(int64_t)               /* weights                    */
            + M * sizeof(pdsi_heap_entry)       /* heap                       */
            + M * sizeof(uint8_t)               /* removed flags              */
-           + M * sizeof(int64_t) * 2;          /* kept / removed id lists    */
+           + M * sizeof(int64_t) * 2           /* kept / removed id lists    */
+           + ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3 ? M * (size_t)d * sizeof(double)
+                                                                   : 0); /* unit rows / principal frame */
 }
 
 /* --------------------------------------------------------------- weights -- */

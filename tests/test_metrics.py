@@ -38,6 +38,19 @@ def test_sphere_matches_oracle(seed, k):
     assert agreement(got, want) >= 0.99
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+def test_reach_beyond_pi_matches_oracle(n):
+    """Few points: d_max exceeds pi and every pair is a neighbour."""
+    q = torch.randn(60, 4, generator=gen(n), dtype=torch.float64)
+    got = tp.sample_elimination(q, n, metric="so3", progressive=True).tolist()
+    want = eliminate(q.numpy(), n, distances=so3_distances, dim=3, volume=SO3_VOLUME, progressive=True)
+    assert got == want
+    v = torch.randn(60, 3, generator=gen(n), dtype=torch.float64)
+    got = tp.sample_elimination(v, n, metric="sphere", progressive=True).tolist()
+    want = eliminate(v.numpy(), n, distances=sphere_distances, dim=2, volume=sphere_area(3), progressive=True)
+    assert got == want
+
+
 def test_so3_progressive_matches_oracle():
     q = torch.randn(800, 4, generator=gen(5), dtype=torch.float64)
     got = tp.sample_elimination(q, 100, metric="so3", progressive=True).tolist()
