@@ -88,6 +88,8 @@ typedef struct pds_options {
     const double *bounds;  /* NULL, or 2*d values lo[0..d) then hi[0..d):
                               the domain; default the points' bounding box     */
     double radius;         /* r_max if > 0; 0 derives it from volume and n      */
+    int auto_radius;       /* nonzero: estimate r_max from the points (see
+                              pds_estimate_radius); radius must then be 0     */
     double volume;         /* domain volume if > 0; 0 uses the bounds' volume
                               (or the metric's: 8 pi^2 for so3, the sphere area) */
     int dim;               /* dimension used for r_max if > 0; 0 uses d (or the
@@ -115,6 +117,22 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
 /* The r_max above for n points of a domain of the given dimension and volume
  * (dim >= 1, volume > 0, n >= 1); 0 when the arguments are out of range. */
 double pds_max_radius(int dim, double volume, int64_t n);
+
+/* Estimates r_max for keeping n of the m points from the points themselves,
+ * for data that does not fill its bounding box (surfaces, clusters,
+ * embeddings near a subspace). In a domain of dimension D, r_max is the
+ * radius of a ball holding about k = M/n input points; so r_max is taken as
+ * the median over 256 evenly spaced query points (fewer, down to 64, when
+ * 256 M d exceeds 4e8) of the distance to
+ * their k-th nearest input point (in the metric of opt), times the packing
+ * factor of D (0.95 in 2D, 0.90 in 3D, 1 above). D is opt->dim, else the
+ * metric's dimension, else estimated from the growth of the same medians
+ * from k to 2k neighbours: D = log 2 / log(r_2k / r_k). Cost: O(256 M d),
+ * linear in M (at most about 4e8 coordinate differences once M d > 1.6e6).
+ * Writes r_max and D (either may be NULL). Rows are normalised first for the
+ * so3 and sphere metrics. */
+pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
+                               const pds_options *opt, double *radius, int *dim, pds_error *err);
 
 /* The working memory pds_eliminate would allocate for these sizes (bytes). */
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt);

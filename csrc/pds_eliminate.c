@@ -64,9 +64,24 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
     if (opt->dim < 0)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "dim must be >= 1 (or 0 for automatic), got %d", opt->dim);
-    if (opt->metric != PDS_METRIC_EUCLIDEAN)
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "metric %d is not supported",
+    if ((int)opt->metric < 0 || (int)opt->metric > PDS_METRIC_SPHERE)
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "metric must be 0 (euclidean), 1 (so3) or 2 (sphere), got %d",
                          (int)opt->metric);
+    if (opt->metric == PDS_METRIC_SO3 && d != 4)
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "metric=so3 needs quaternions, points of shape (M, 4), got d=%d", d);
+    if (opt->metric == PDS_METRIC_SPHERE && d < 2)
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "metric=sphere needs directions with d >= 2 coordinates, got d=%d", d);
+    if (opt->metric != PDS_METRIC_EUCLIDEAN && (opt->bounds || opt->periodic))
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "bounds and periodic do not apply to metric=%s (its domain is the %s)",
+                         opt->metric == PDS_METRIC_SO3 ? "so3" : "sphere",
+                         opt->metric == PDS_METRIC_SO3 ? "rotation group" : "unit sphere");
+    if (opt->auto_radius && opt->radius > 0.0)
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "give either radius=%g or the automatic radius, not both", opt->radius);
     if (opt->periodic && !opt->bounds)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "periodic=True needs explicit bounds (the period of each axis)");
@@ -85,7 +100,6 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
 
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) {
     (void)n;
-    (void)opt;
     if (m < 1 || d < 1) return 0;
     size_t M = (size_t)m;
     return M * (size_t)d * sizeof(double)      /* points in cell order       */
@@ -94,7 +108,9 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
            + M * sizeof(pdsi_weight)           /* weights                    */
            + M * sizeof(pdsi_heap_entry)       /* heap                       */
            + M * sizeof(uint8_t)               /* removed flags              */
-           + M * sizeof(int64_t) * 2;          /* kept / removed id lists    */
+           + M * sizeof(int64_t) * 2           /* kept / removed id lists    */
+           + ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3 ? M * (size_t)d * sizeof(double)
+                                                                   : 0); /* unit rows / principal frame */
 }
 
 /* --------------------------------------------------------------- weights -- */
@@ -151,6 +167,9 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         double limit = opt->max_pair_work > 0.0 ? opt->max_pair_work : 4e9;
         int64_t most = 0;
         double pairs = pdsi_grid_pair_estimate(&L.grid, &most);
+        /* so3 searches around q and -q: up to twice the candidates */
+        most *= s->images;
+        pairs *= s->images;
         pdsi_space_set_scale(&L.space, most);
         if (pairs > limit) {
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
@@ -272,16 +291,40 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     st = pdsi_check_points(points, m, d, opt, err);
     if (st != PDS_OK) return st;
 
+    /* so3 and sphere: unit rows in a scratch copy */
+    double *scratch = NULL;
+    if (opt->metric != PDS_METRIC_EUCLIDEAN) {
+        scratch = malloc(sizeof(double) * (size_t)m * (size_t)d);
+        if (!scratch) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+        st = pdsi_normalise_rows(points, m, d, opt->metric, scratch, err);
+        if (st != PDS_OK) {
+            free(scratch);
+            return st;
+        }
+        points = scratch;
+    }
+
     int dim;
     double volume;
+    double r_auto = 0.0;
     st = pdsi_domain(points, m, d, opt, &dim, &volume, err);
-    if (st != PDS_OK) return st;
+    /* d > 3: the grid's cells follow the principal axes (pds_pca.c) */
+    if (st == PDS_OK && !scratch && !opt->periodic && n < m) {
+        st = pdsi_principal_frame(points, m, d, opt, &scratch, err);
+        if (scratch) points = scratch;
+    }
+    if (st == PDS_OK && opt->auto_radius && n < m)
+        st = pdsi_estimate_radius(points, m, d, n, opt, &r_auto, &dim, err);
+    if (st != PDS_OK) {
+        free(scratch);
+        return st;
+    }
 
     double *period = NULL;
     pdsi_space s;
     memset(&s, 0, sizeof s);
     s.d = d;
-    s.metric = opt->metric;
+    pdsi_space_set_metric(&s, opt->metric);
     s.periodic = opt->periodic;
     s.alpha = opt->alpha;
     s.alpha_int = (opt->alpha == floor(opt->alpha) && opt->alpha >= 1.0 && opt->alpha <= 64.0)
@@ -289,22 +332,29 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                       : 0;
     if (opt->periodic) {
         period = malloc(sizeof(double) * (size_t)d);
-        if (!period) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
+        if (!period) {
+            free(scratch);
+            return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
+        }
         for (int k = 0; k < d; ++k) period[k] = opt->bounds[d + k] - opt->bounds[k];
         s.period = period;
     }
-    if (dim > 0 && volume < DBL_MIN && !(opt->radius > 0.0)) {
+    if (dim > 0 && volume < DBL_MIN && !(opt->radius > 0.0) && !opt->auto_radius) {
         /* a product of tiny extents: r_max would come out imprecise or 0 */
         free(period);
+        free(scratch);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "the domain volume underflows (%g in dim=%d): rescale the points "
                          "towards unit size, or pass radius= or volume=",
                          volume, dim);
     }
-    double r_max = opt->radius > 0.0 ? opt->radius : pds_max_radius(dim, volume, n);
+    double r_max = opt->auto_radius  ? r_auto
+                   : opt->radius > 0.0 ? opt->radius
+                                       : pds_max_radius(dim, volume, n);
     double d_max = 2.0 * r_max;
     if (!isfinite(d_max)) {
         free(period);
+        free(scratch);
         if (opt->radius > 0.0)
             return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                              "radius=%g is too large: d_max = 2 radius overflows", opt->radius);
@@ -318,6 +368,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
            to 0 and every point would lose its neighbours: refuse, rather
            than return an arbitrary subset */
         free(period);
+        free(scratch);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
                          "distances overflow or underflow: rescale the points towards unit "
@@ -372,6 +423,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
     }
     memcpy(out, kept, sizeof(int64_t) * (size_t)size);
 done:
+    free(scratch);
     free(period);
     free(removed);
     free(kept);

@@ -1,7 +1,8 @@
 /* pds_grid.c - neighbour search on a uniform grid.
  *
- * Cells have side >= d_max along up to three axes (for d > 3, the three with
- * the widest extent; the distance test still uses every coordinate), so all
+ * Cells have side >= reach (d_max; for so3 and sphere the chord of d_max)
+ * along up to three axes (for d > 3, the three with the widest extent; the
+ * distance test still uses every coordinate), so all
  * neighbours of a point lie in the 3^g cells around its own. Points are
  * renumbered in cell order, which makes a cell row one contiguous range of
  * memory: the neighbour scan reads 3^(g-1) runs of consecutive points. */
@@ -16,10 +17,10 @@ void pdsi_grid_free(pdsi_grid *grid) {
     grid->cell_of = NULL;
 }
 
-static int64_t cell_index(const pdsi_grid *grid, const double *p) {
+int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign) {
     int64_t c = 0;
     for (int a = 0; a < grid->g; ++a) {
-        double t = (p[grid->axis[a]] - grid->origin[a]) * grid->inv_side[a];
+        double t = (sign * p[grid->axis[a]] - grid->origin[a]) * grid->inv_side[a];
         /* compare before converting: a huge t must not reach the cast */
         int64_t k = t > 0.0 ? (t < (double)grid->cells[a] ? (int64_t)t : grid->cells[a] - 1) : 0;
         c = c * grid->cells[a] + k;
@@ -34,7 +35,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
     grid->periodic = s->periodic;
     double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
     double want[PDSI_GRID_MAX_DIMS];
-    if (s->d_max > 0.0) {
+    if (s->reach > 0.0) {
         /* extent of every axis; keep the (up to) three widest */
         int taken = 0;
         double *all_lo = malloc(sizeof(double) * 2 * (size_t)d);
@@ -64,7 +65,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
                 for (int a = 0; a < taken; ++a) used |= grid->axis[a] == k;
                 if (!used && (best < 0 || all_ext[k] > all_ext[best])) best = k;
             }
-            if (!(all_ext[best] >= s->d_max)) break; /* under one cell wide: no gain */
+            if (!(all_ext[best] >= s->reach)) break; /* under one cell wide: no gain */
             grid->axis[taken] = best;
             lo[taken] = all_lo[best];
             ext[taken] = all_ext[best];
@@ -72,11 +73,11 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
         }
         free(all_lo);
         grid->g = taken;
-        /* cell counts: side >= d_max; at most max(64, 2m) cells in all */
+        /* cell counts: side >= reach; at most max(64, 2m) cells in all */
         double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total = 1.0;
         for (int a = 0; a < grid->g; ++a) {
-            want[a] = floor(ext[a] / s->d_max);
-            if (!(want[a] <= cap)) want[a] = cap; /* ext / d_max may be Inf or NaN */
+            want[a] = floor(ext[a] / s->reach);
+            if (!(want[a] <= cap)) want[a] = cap; /* ext / reach may be Inf or NaN */
             if (!s->periodic) want[a] += 1.0;
             if (want[a] < 1.0) want[a] = 1.0;
             total *= want[a];
@@ -94,8 +95,8 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             grid->cells[a] = (int64_t)want[a];
             grid->origin[a] = lo[a];
             double side = s->periodic ? ext[a] / want[a] : (want[a] > 1.0 ? ext[a] / (want[a] - 1.0) : ext[a] + 1.0);
-            if (!s->periodic && want[a] > 1.0 && side < s->d_max) side = s->d_max;
-            if (side < s->d_max) side = s->d_max;
+            if (!s->periodic && want[a] > 1.0 && side < s->reach) side = s->reach;
+            if (side < s->reach) side = s->reach;
             grid->inv_side[a] = 1.0 / side;
         }
     }
@@ -111,7 +112,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
     }
     /* counting sort by cell; cell_of temporarily holds each input point's cell */
     for (int64_t i = 0; i < m; ++i) {
-        int64_t c = cell_index(grid, x + i * (int64_t)d);
+        int64_t c = pdsi_grid_cell(grid, x + i * (int64_t)d, 1.0);
         grid->cell_of[i] = (int32_t)c;
         grid->start[c + 1] += 1;
     }

@@ -77,7 +77,12 @@ typedef struct pdsi_space {
     double d_min;     /* weight limiting distance                              */
     double alpha;
     int alpha_int;    /* alpha when it is an integer in [1, 64], else 0        */
-    double search2;   /* neighbour test: dist2 < search2                        */
+    double search2;   /* neighbour test: key < search2 (see pdsi_pair_key)      */
+    double reach;     /* search radius in the coordinates (d_max, or the chord
+                         of d_max on the sphere); the grid's cell side          */
+    int images;       /* 2 for so3 (q and -q are searched), else 1              */
+    double angle_factor; /* 0: euclidean key; 2 sphere, 4 so3: the distance is
+                            angle_factor * asin(sqrt(key) / 2)                  */
     double scale_hi;  /* 2^(s-64): the high word of floor(c 2^s) is floor(c scale_hi) */
 } pdsi_space;
 
@@ -91,7 +96,27 @@ pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_option
 pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
                        double *volume_out, pds_error *err);
 
-/* Fills the d_max dependent part of the space. */
+/* Metric preprocessing for so3 and sphere: writes the m rows of x scaled to
+ * unit length to out; a zero-length row is an error naming it. */
+pds_status pdsi_normalise_rows(const double *x, int64_t m, int d, pds_metric metric, double *out,
+                               pds_error *err);
+
+/* Euclidean, d > 3, not periodic: when the points' principal axes hide less
+ * of their variance from a three-axis grid than the coordinate axes do (by
+ * half), writes a malloc'ed copy rotated into those axes (same distances) to
+ * *rotated; else sets it to NULL (pds_pca.c). */
+pds_status pdsi_principal_frame(const double *x, int64_t m, int d, const pds_options *opt,
+                                double **rotated, pds_error *err);
+
+/* Sets the metric dependent fields (metric, images, angle_factor) of s. */
+void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
+
+/* pds_estimate_radius on rows already normalised for the metric. */
+pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
+                                const pds_options *opt, double *radius, int *dim,
+                                pds_error *err);
+
+/* Fills the d_max dependent part of the space (search2, reach). */
 void pdsi_space_set_dmax(pdsi_space *s, double d_max);
 /* The largest contribution one neighbour can make (at distance d_min). */
 double pdsi_max_contribution(const pdsi_space *s);
@@ -117,11 +142,75 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
     return s;
 }
 
-/* Fixed-point contribution for a squared distance already known to be
- * below d_max^2. Symmetric in the two points because dist2 is. */
-PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double dist2) {
+/* The key of a pair: a number monotone in the pair's distance, symmetric in
+ * the two points (bit for bit), compared with s->search2 and turned into a
+ * contribution by pdsi_contribution.
+ *   euclidean: the squared (toroidal when periodic) distance, or for d > 8
+ *              any value >= search2 once the pair is known to be too far;
+ *   sphere:    the squared chord |a - b|^2 of unit vectors;
+ *   so3:       image 0 (the query q): |q - p|^2 when q.p >= 0, else +inf;
+ *              image 1 (the query -q): |q + p|^2 when q.p < 0, else +inf.
+ *              Each pair is counted by exactly one image (the sign of one
+ *              dot product decides), and the key is the chord to the nearer
+ *              of p and -p: 2 sin(angle / 4) squared, angle = 2 acos(|q.p|). */
+PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const double *b, int d,
+                                 const double *period, int image) {
+    if (s->images == 1) {
+        if (d <= 8 || period) return pdsi_dist2(a, b, d, period);
+        /* many coordinates: stop once the partial sum reaches search2 (the
+         * pair is no neighbour). Below it the sum and its order are those of
+         * pdsi_dist2; d > 3 points come in principal-axes order (pds_pca.c),
+         * so the first blocks hold most of the distance. */
+        double sum = 0.0, lim = s->search2;
+        int k = 0;
+        for (; k + 8 <= d; k += 8) {
+            for (int i = k; i < k + 8; ++i) {
+                double t = a[i] - b[i];
+                sum += t * t;
+            }
+            if (sum >= lim) return sum;
+        }
+        for (; k < d; ++k) {
+            double t = a[k] - b[k];
+            sum += t * t;
+        }
+        return sum;
+    }
+    double dot = 0.0, k = 0.0;
+    /* d_max < pi: search2 < 2 and |q - p|^2 + |q + p|^2 = 4, so at most one
+     * image is below search2 and the sign test is not needed */
+    if (!(s->search2 < 2.0)) {
+        for (int i = 0; i < d; ++i) dot += a[i] * b[i];
+        if ((dot >= 0.0) == (image != 0)) return INFINITY;
+    }
+    for (int i = 0; i < d; ++i) {
+        double t = image ? a[i] + b[i] : a[i] - b[i];
+        k += t * t;
+    }
+    return k;
+}
+
+/* How many images of the point xk to search: so3 rows are stored with
+ * xk[0] >= 0 (pdsi_normalise_rows), and a p with p[0] >= 0 has
+ * |xk + p| >= xk[0], so -xk has neighbours only when xk[0] < reach. */
+PDSI_INLINE int pdsi_images_of(const pdsi_space *s, const double *xk) {
+    return s->images == 2 && xk[0] < s->reach ? 2 : 1;
+}
+
+/* The distance of a pair from its key: euclidean sqrt(key); on the sphere
+ * and in so3 the angle from the chord, asin-based (accurate near 0, clamped). */
+PDSI_INLINE double pdsi_key_distance(const pdsi_space *s, double key) {
+    double c = sqrt(key);
+    if (s->angle_factor == 0.0) return c;
+    c *= 0.5;
+    return s->angle_factor * asin(c < 1.0 ? c : 1.0);
+}
+
+/* Fixed-point contribution for a pair key already known to be below
+ * s->search2. Symmetric in the two points because the key is. */
+PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
     pdsi_weight w = {0, 0};
-    double dist = sqrt(dist2);
+    double dist = pdsi_key_distance(s, key);
     if (dist < s->d_min) dist = s->d_min;
     double t = 1.0 - dist / s->d_max;
     if (t <= 0.0) return w;
@@ -163,6 +252,15 @@ double pdsi_grid_pair_estimate(const pdsi_grid *grid, int64_t *max_candidates);
 /* Writes the ranges of sorted indices of the cells around cell c; returns
  * how many ranges. Every neighbour within d_max is inside one of them. */
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges);
+/* The cell of the point sign * p (clamped into the grid): with sign -1, the
+ * cell of -q, around which so3's second image is searched. */
+int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign);
+/* The cell around which image `image` of sorted point k (coordinates xk) is
+ * searched: its own cell for image 0, the cell of -xk for image 1 (so3). */
+PDSI_INLINE int64_t pdsi_grid_image_cell(const pdsi_grid *grid, const double *xk, int32_t k,
+                                         int image) {
+    return image ? pdsi_grid_cell(grid, xk, -1.0) : grid->cell_of[k];
+}
 void pdsi_grid_free(pdsi_grid *grid);
 
 /* ---- the max-heap of weights (pds_heap.c) ---- */
@@ -199,19 +297,26 @@ typedef struct pdsi_level {
 } pdsi_level;
 
 /* Calls body(j, dist2) for every sorted point j != k within d_max of k that
- * has not been removed. A macro, so the compiler sees a constant d. */
+ * has not been removed; dist2 is the pair key (pdsi_pair_key). For so3 the
+ * cells around q and around -q are both searched (images), and each pair is
+ * counted once. A macro, so the compiler sees a constant d. */
 #define PDSI_FOR_NEIGHBOURS(L, k, D, BODY)                                                  \
     do {                                                                                    \
         int32_t r_[2 * PDSI_MAX_RANGES];                                                    \
-        int nr_ = pdsi_grid_ranges(&(L)->grid, (L)->grid.cell_of[k], r_);                  \
         const double *xk_ = (L)->x + (int64_t)(k) * (D);                                    \
         const double *per_ = (L)->s->period;                                                \
         double lim_ = (L)->s->search2;                                                      \
-        for (int q_ = 0; q_ < nr_; ++q_) {                                                  \
-            for (int32_t j = r_[2 * q_]; j < r_[2 * q_ + 1]; ++j) {                         \
-                if (j == (k) || ((L)->removed && (L)->removed[j])) continue;                \
-                double dist2 = pdsi_dist2(xk_, (L)->x + (int64_t)j * (D), (D), per_);       \
-                if (dist2 < lim_) { BODY; }                                                 \
+        const int nim_ = pdsi_images_of((L)->s, xk_);                                        \
+        for (int im_ = 0; im_ < nim_; ++im_) {                                               \
+            int nr_ = pdsi_grid_ranges(                                                     \
+                &(L)->grid, pdsi_grid_image_cell(&(L)->grid, xk_, (k), im_)       , r_);      \
+            for (int q_ = 0; q_ < nr_; ++q_) {                                              \
+                for (int32_t j = r_[2 * q_]; j < r_[2 * q_ + 1]; ++j) {                     \
+                    if (j == (k) || ((L)->removed && (L)->removed[j])) continue;            \
+                    double dist2 =                                                          \
+                        pdsi_pair_key((L)->s, xk_, (L)->x + (int64_t)j * (D), (D), per_, im_); \
+                    if (dist2 < lim_) { BODY; }                                             \
+                }                                                                           \
             }                                                                               \
         }                                                                                   \
     } while (0)

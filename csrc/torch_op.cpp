@@ -1,4 +1,6 @@
-// torch_op.cpp - the torch operator torch_poisson::sample_elimination.
+// torch_op.cpp - the torch operators torch_poisson::sample_elimination and
+// torch_poisson::sample_elimination_batched (padded (B, M, d) batches, items in
+// parallel on torch's pool, each item serial inside).
 //
 // A thin shim over the C core (pds.h), built against LibTorch's stable ABI
 // (torch >= 2.10) so one build loads on later torch releases: it checks the
@@ -119,9 +121,69 @@ void torch_parallel_for(void* /*user*/, int64_t begin, int64_t end, int64_t grai
                               [fn, task](int64_t b, int64_t e) { fn(task, b, e); });
 }
 
+pds_metric parse_metric(const std::string& metric) {
+  if (metric == "euclidean") return PDS_METRIC_EUCLIDEAN;
+  if (metric == "so3") return PDS_METRIC_SO3;
+  if (metric == "sphere") return PDS_METRIC_SPHERE;
+  STD_TORCH_CHECK(false, "sample_elimination: metric must be \"euclidean\", \"so3\" or \"sphere\", got \"",
+                  metric, "\"");
+  return PDS_METRIC_EUCLIDEAN;
+}
+
+// The options shared by the single and the batched form. `hold` keeps the
+// float64 copy of bounds alive while opt points into it.
+pds_options make_options(int64_t d, const std::optional<Tensor>& bounds, std::optional<double> radius,
+                         bool periodic, double alpha, double beta, double gamma, bool weight_limiting,
+                         bool progressive, const std::string& metric, std::optional<int64_t> dim,
+                         std::optional<double> volume, bool auto_radius, std::optional<Tensor>& hold) {
+  pds_options opt;
+  pds_options_init(&opt);
+  if (bounds.has_value()) {
+    const Tensor& bt = *bounds;
+    STD_TORCH_CHECK(bt.dim() == 2 && bt.size(0) == 2 && bt.size(1) == d,
+                    "sample_elimination: bounds must have shape [2, d] = [2, ", d, "], got ",
+                    shape_of(bt));
+    STD_TORCH_CHECK(is_float(bt.scalar_type()) || bt.scalar_type() == ScalarType::Long ||
+                        bt.scalar_type() == ScalarType::Int,
+                    "sample_elimination: bounds must be a real tensor, got ",
+                    dtype_name(bt.scalar_type()));
+    hold = as_cpu_double(bt);
+    opt.bounds = static_cast<const double*>(hold->const_data_ptr());
+  }
+  if (radius.has_value()) {
+    STD_TORCH_CHECK(*radius > 0.0 && std::isfinite(*radius),
+                    "sample_elimination: radius must be finite and > 0, got ", *radius);
+    STD_TORCH_CHECK(!auto_radius, "sample_elimination: give radius=", *radius,
+                    " or auto_radius=True, not both");
+    opt.radius = *radius;
+  }
+  if (dim.has_value()) {
+    STD_TORCH_CHECK(*dim >= 1 && *dim <= 1000000, "sample_elimination: dim must be >= 1, got dim=",
+                    *dim);
+    opt.dim = static_cast<int>(*dim);
+  }
+  if (volume.has_value()) {
+    STD_TORCH_CHECK(*volume > 0.0 && std::isfinite(*volume),
+                    "sample_elimination: volume must be finite and > 0, got volume=", *volume);
+    opt.volume = *volume;
+  }
+  opt.metric = parse_metric(metric);
+  opt.auto_radius = auto_radius;
+  opt.periodic = periodic;
+  opt.alpha = alpha;
+  opt.beta = beta;
+  opt.gamma = gamma;
+  opt.weight_limiting = weight_limiting;
+  opt.progressive = progressive;
+  opt.parallel_for = torch_parallel_for;
+  return opt;
+}
+
 Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds,
                           std::optional<double> radius, bool periodic, double alpha, double beta,
-                          double gamma, bool weight_limiting, bool progressive) {
+                          double gamma, bool weight_limiting, bool progressive, std::string metric,
+                          std::optional<int64_t> dim, std::optional<double> volume,
+                          bool auto_radius) {
   STD_TORCH_CHECK(points.dim() == 2, "sample_elimination: points must be a 2-D tensor (M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
   STD_TORCH_CHECK(is_float(points.scalar_type()),
@@ -134,8 +196,9 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                   shape_of(points));
   STD_TORCH_CHECK(n >= 1 && n <= m, "sample_elimination: n must be in [1, M=", m, "], got n=", n);
 
-  pds_options opt;
-  pds_options_init(&opt);
+  std::optional<Tensor> hold;
+  pds_options opt = make_options(d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
+                                 progressive, metric, dim, volume, auto_radius, hold);
   // Refuse, before converting or allocating anything, a request the machine
   // cannot hold (rather than be killed by the kernel halfway through).
   const uint64_t avail = available_memory();
@@ -150,33 +213,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                   static_cast<int64_t>(avail >> 20),
                   " MiB this machine has available: pass fewer points");
   if (avail) opt.max_memory = static_cast<size_t>(avail);
-
   Tensor x = as_cpu_double(points);
-  std::optional<Tensor> b;
-  if (bounds.has_value()) {
-    const Tensor& bt = *bounds;
-    STD_TORCH_CHECK(bt.dim() == 2 && bt.size(0) == 2 && bt.size(1) == d,
-                    "sample_elimination: bounds must have shape [2, d] = [2, ", d, "], got ",
-                    shape_of(bt));
-    STD_TORCH_CHECK(is_float(bt.scalar_type()) || bt.scalar_type() == ScalarType::Long ||
-                        bt.scalar_type() == ScalarType::Int,
-                    "sample_elimination: bounds must be a real tensor, got ",
-                    dtype_name(bt.scalar_type()));
-    b = as_cpu_double(bt);
-    opt.bounds = static_cast<const double*>(b->const_data_ptr());
-  }
-  if (radius.has_value()) {
-    STD_TORCH_CHECK(*radius > 0.0 && std::isfinite(*radius),
-                    "sample_elimination: radius must be finite and > 0, got ", *radius);
-    opt.radius = *radius;
-  }
-  opt.periodic = periodic;
-  opt.alpha = alpha;
-  opt.beta = beta;
-  opt.gamma = gamma;
-  opt.weight_limiting = weight_limiting;
-  opt.progressive = progressive;
-  opt.parallel_for = torch_parallel_for;
 
   Tensor out = torch::stable::empty({n}, ScalarType::Long, std::nullopt,
                                     torch::stable::Device(torch::headeronly::DeviceType::CPU));
@@ -189,20 +226,162 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
   return out;
 }
 
+// (B,) int64 CPU copy of an integer tensor.
+std::vector<int64_t> int_values(const Tensor& t, int64_t B, const char* name) {
+  STD_TORCH_CHECK(t.dim() == 1 && t.size(0) == B, "sample_elimination: ", name,
+                  " must have shape [B] = [", B, "], got ", shape_of(t));
+  STD_TORCH_CHECK(t.scalar_type() == ScalarType::Long || t.scalar_type() == ScalarType::Int ||
+                      t.scalar_type() == ScalarType::Short || t.scalar_type() == ScalarType::Byte ||
+                      t.scalar_type() == ScalarType::Char,
+                  "sample_elimination: ", name, " must be an integer tensor, got ",
+                  dtype_name(t.scalar_type()));
+  Tensor c = t;
+  if (!t.is_cpu() || t.scalar_type() != ScalarType::Long)
+    c = torch::stable::to(t, ScalarType::Long, std::nullopt,
+                          torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  c = torch::stable::contiguous(c);
+  const int64_t* p = static_cast<const int64_t*>(c.const_data_ptr());
+  return std::vector<int64_t>(p, p + B);
+}
+
+struct BatchTask {
+  const double* x;
+  int64_t M, d;
+  const int64_t* lengths;
+  const int64_t* n;
+  int64_t width;
+  pds_options opt;
+  int64_t* out;
+  pds_status* status;
+  pds_error* errors;
+};
+
+void batch_items(BatchTask* t, int64_t b0, int64_t b1) {
+  for (int64_t b = b0; b < b1; ++b) {
+    t->status[b] = PDS_OK;
+    if (t->n[b] == 0) continue;
+    t->status[b] = pds_eliminate(t->x + b * t->M * t->d, t->lengths[b], static_cast<int>(t->d),
+                                 t->n[b], &t->opt, t->out + b * t->width, &t->errors[b]);
+  }
+}
+
+Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, Tensor n,
+                                  int64_t max_n, std::optional<Tensor> bounds,
+                                  std::optional<double> radius, bool periodic, double alpha,
+                                  double beta, double gamma, bool weight_limiting,
+                                  bool progressive, std::string metric, std::optional<int64_t> dim,
+                                  std::optional<double> volume, bool auto_radius) {
+  STD_TORCH_CHECK(points.dim() == 3,
+                  "sample_elimination: batched points must be a 3-D tensor (B, M, d), got ",
+                  points.dim(), "-D with shape ", shape_of(points));
+  STD_TORCH_CHECK(is_float(points.scalar_type()),
+                  "sample_elimination: points must be float32 or float64, got ",
+                  dtype_name(points.scalar_type()));
+  const int64_t B = points.size(0), M = points.size(1), d = points.size(2);
+  STD_TORCH_CHECK(d >= 1, "sample_elimination: points must have at least one coordinate, got shape ",
+                  shape_of(points));
+  std::vector<int64_t> len = lengths.has_value() ? int_values(*lengths, B, "lengths")
+                                                 : std::vector<int64_t>(B, M);
+  std::vector<int64_t> ns = int_values(n, B, "n");
+  int64_t widest = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    STD_TORCH_CHECK(len[b] >= 0 && len[b] <= M, "sample_elimination: lengths[", b,
+                    "] must be in [0, M=", M, "], got ", len[b]);
+    STD_TORCH_CHECK(ns[b] >= 0 && ns[b] <= len[b], "sample_elimination: n[", b,
+                    "] must be in [0, lengths[", b, "]=", len[b], "], got ", ns[b]);
+    widest = ns[b] > widest ? ns[b] : widest;
+  }
+  STD_TORCH_CHECK(max_n < 0 || max_n == widest, "sample_elimination: max_n=", max_n,
+                  " must be -1 or the largest n, ", widest);
+
+  Tensor x = as_cpu_double(points);
+  std::optional<Tensor> hold;
+  BatchTask t;
+  t.opt = make_options(d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
+                       progressive, metric, dim, volume, auto_radius, hold);
+  Tensor out = torch::stable::empty({B, widest}, ScalarType::Long, std::nullopt,
+                                    torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  torch::stable::fill_(out, -1.0);
+  std::vector<pds_status> status(B, PDS_OK);
+  std::vector<pds_error> errors(B);
+  t.x = static_cast<const double*>(x.const_data_ptr());
+  t.M = M;
+  t.d = d;
+  t.lengths = len.data();
+  t.n = ns.data();
+  t.width = widest;
+  t.out = static_cast<int64_t*>(out.mutable_data_ptr());
+  t.status = status.data();
+  t.errors = errors.data();
+  if (B == 1) {
+    batch_items(&t, 0, 1);  // one item: parallel inside it
+  } else {
+    t.opt.parallel_for = nullptr;  // items in parallel, each serial inside
+    torch::stable::parallel_for(0, B, 1, [&t](int64_t b0, int64_t b1) { batch_items(&t, b0, b1); });
+  }
+  for (int64_t b = 0; b < B; ++b)
+    STD_TORCH_CHECK(status[b] == PDS_OK, "sample_elimination: batch item ", b, ": ",
+                    errors[b].message);
+  if (!points.is_cpu()) out = torch::stable::to(out, points.device());
+  return out;
+}
+
+// [r_max, D] of radius="auto" (pds_estimate_radius) as a (2,) float64 tensor.
+Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::optional<int64_t> dim) {
+  STD_TORCH_CHECK(points.dim() == 2, "estimate_radius: points must be a 2-D tensor (M, d), got ",
+                  points.dim(), "-D with shape ", shape_of(points));
+  STD_TORCH_CHECK(is_float(points.scalar_type()),
+                  "estimate_radius: points must be float32 or float64, got ",
+                  dtype_name(points.scalar_type()));
+  const int64_t m = points.size(0), d = points.size(1);
+  STD_TORCH_CHECK(m >= 1 && d >= 1, "estimate_radius: points must be non-empty, got shape ",
+                  shape_of(points));
+  STD_TORCH_CHECK(n >= 1 && n <= m, "estimate_radius: n must be in [1, M=", m, "], got n=", n);
+  std::optional<Tensor> hold;
+  pds_options opt = make_options(d, std::nullopt, std::nullopt, false, 8.0, 0.65, 1.5, true, false,
+                                 metric, dim, std::nullopt, true, hold);
+  STD_TORCH_CHECK(opt.metric != PDS_METRIC_SO3 || d == 4,
+                  "estimate_radius: metric=so3 needs points of shape (M, 4), got ", shape_of(points));
+  Tensor x = as_cpu_double(points);
+  double r = 0.0;
+  int D = 0;
+  pds_error err;
+  pds_status st = pds_estimate_radius(static_cast<const double*>(x.const_data_ptr()), m,
+                                      static_cast<int>(d), n, &opt, &r, &D, &err);
+  STD_TORCH_CHECK(st == PDS_OK, "estimate_radius: ", err.message);
+  Tensor out = torch::stable::empty({2}, ScalarType::Double, std::nullopt,
+                                    torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  double* o = static_cast<double*>(out.mutable_data_ptr());
+  o[0] = r;
+  o[1] = D;
+  return out;
+}
+
 }  // namespace
 
 STABLE_TORCH_LIBRARY(torch_poisson, m) {
   m.def(
       "sample_elimination(Tensor points, int n, Tensor? bounds=None, float? radius=None, "
       "bool periodic=False, float alpha=8.0, float beta=0.65, float gamma=1.5, "
-      "bool weight_limiting=True, bool progressive=False) -> Tensor");
+      "bool weight_limiting=True, bool progressive=False, str metric=\"euclidean\", "
+      "int? dim=None, float? volume=None, bool auto_radius=False) -> Tensor");
+  m.def(
+      "sample_elimination_batched(Tensor points, Tensor? lengths, Tensor n, int max_n=-1, "
+      "Tensor? bounds=None, float? radius=None, bool periodic=False, float alpha=8.0, "
+      "float beta=0.65, float gamma=1.5, bool weight_limiting=True, bool progressive=False, "
+      "str metric=\"euclidean\", int? dim=None, float? volume=None, bool auto_radius=False) "
+      "-> Tensor");
+  m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
 }
 
 STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CPU, m) {
   m.impl("sample_elimination", TORCH_BOX(&sample_elimination));
+  m.impl("sample_elimination_batched", TORCH_BOX(&sample_elimination_batched));
+  m.impl("estimate_radius", TORCH_BOX(&estimate_radius));
 }
 
 // A CUDA input is computed on the CPU; the result goes back to its device.
 STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CUDA, m) {
   m.impl("sample_elimination", TORCH_BOX(&sample_elimination));
+  m.impl("sample_elimination_batched", TORCH_BOX(&sample_elimination_batched));
 }

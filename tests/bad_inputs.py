@@ -34,7 +34,7 @@ def _unit(d=2):
 
 CASES = [
     ("points-1d", lambda: _rand(10), 2, {}, ["points", "1-D"]),
-    ("points-3d", lambda: _rand(2, 3, 4), 2, {}, ["points", "3-D"]),
+    ("points-4d", lambda: _rand(2, 3, 4, 2), 2, {}, ["points", "4-D"]),
     ("points-0d", lambda: torch.tensor(1.0), 1, {}, ["points", "0-D"]),
     ("points-int64", lambda: torch.ones(10, 2, dtype=torch.int64), 2, {}, ["points", "int64"]),
     ("points-int32", lambda: torch.ones(10, 2, dtype=torch.int32), 2, {}, ["points", "int32"]),

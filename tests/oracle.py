@@ -34,6 +34,44 @@ def euclidean_distances(x, period=None):
     return np.sqrt(total)
 
 
+def _unit_rows(x):
+    x = np.asarray(x, dtype=np.float64)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    if np.any(norm == 0):
+        raise ValueError("zero-length row")
+    return x / norm
+
+
+def _chords(u):
+    """(|a - b|, |a + b|) for every pair of rows."""
+    minus = np.sqrt(np.maximum(0.0, ((u[:, None, :] - u[None, :, :]) ** 2).sum(-1)))
+    plus = np.sqrt(np.maximum(0.0, ((u[:, None, :] + u[None, :, :]) ** 2).sum(-1)))
+    return minus, plus
+
+
+def sphere_distances(x):
+    """(M, M) great-circle angles between the directions of the rows of x
+    (normalised here): 2 atan2(|a - b|, |a + b|), accurate near 0 and pi."""
+    minus, plus = _chords(_unit_rows(x))
+    return 2.0 * np.arctan2(minus, plus)
+
+
+def so3_distances(x):
+    """(M, M) rotation angles between the quaternions in the rows of x
+    (normalised here; q and -q are one rotation): 2 acos(|q1.q2|), computed
+    as 4 atan2(min(|q1 - q2|, |q1 + q2|), max(...))."""
+    minus, plus = _chords(_unit_rows(x))
+    return 4.0 * np.arctan2(np.minimum(minus, plus), np.maximum(minus, plus))
+
+
+SO3_VOLUME = 8.0 * math.pi ** 2
+
+
+def sphere_area(k):
+    """Area of the unit sphere S^(k-1) in R^k."""
+    return 2.0 * math.pi ** (k / 2.0) / math.gamma(k / 2.0)
+
+
 def domain(x, bounds=None):
     """(dim, volume): the bounds' box, else the bounding box over spanned axes."""
     if bounds is not None:

@@ -13,9 +13,11 @@ from ._load import load_ops_library
 
 load_ops_library()
 
-from .ops import max_radius, poisson_disk, relative_radius, sample_elimination  # noqa: E402
+from .ops import estimate_radius, max_radius, min_distance, poisson_disk, relative_radius, sample_elimination  # noqa: E402
 
-__all__ = ["sample_elimination", "poisson_disk", "max_radius", "relative_radius"]
+__all__ = [
+    "sample_elimination", "poisson_disk", "max_radius", "relative_radius", "min_distance", "estimate_radius",
+]
 __version__ = "0.1.0"
 
 from .samplers import PoissonBatchSampler, PoissonSampler  # noqa: E402

@@ -96,19 +96,67 @@ def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
 
 # --------------------------------------------------------------- operator --
 
+_METRICS = ("euclidean", "so3", "sphere")
+
+
+def _check_metric(metric, d, bounds, periodic):
+    if metric not in _METRICS:
+        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+    if metric == "so3" and d != 4:
+        raise ValueError(f'metric="so3" needs quaternions, points of shape (..., 4), got d={d}')
+    if metric == "sphere" and d < 2:
+        raise ValueError(f'metric="sphere" needs directions with d >= 2 coordinates, got d={d}')
+    if metric != "euclidean" and (bounds is not None or periodic):
+        raise ValueError(
+            f"bounds and periodic do not apply to metric={metric!r} (its domain is fixed), got "
+            f"bounds={bounds!r}, periodic={periodic!r}"
+        )
+
+
+def _check_nonzero_rows(points, metric, lengths=None):
+    """so3/sphere normalise rows: a zero-length row is an error naming it."""
+    if metric == "euclidean" or torch.compiler.is_compiling():
+        return  # the operator checks it too
+    zero = points.detach().abs().amax(-1) == 0
+    if lengths is not None:
+        valid = torch.arange(points.shape[1], device=points.device)[None, :] < lengths.to(points.device)[:, None]
+        zero = zero & valid
+    bad = zero.nonzero()
+    if bad.numel():
+        where = tuple(int(v) for v in bad[0].tolist())
+        where = where[0] if len(where) == 1 else where
+        raise ValueError(
+            f"metric={metric!r} normalises every row to unit length: points[{where}] has zero length"
+        )
+
+
+def _check_radius(radius):
+    """(radius or None, auto flag)."""
+    if isinstance(radius, str):
+        if radius != "auto":
+            raise ValueError(f'radius must be a positive number, None or "auto", got radius={radius!r}')
+        return None, True
+    if radius is not None:
+        radius = _check_real(radius, "radius", positive=True)
+    return radius, False
+
 
 def sample_elimination(
     points: torch.Tensor,
-    n: int,
+    n: Union[int, torch.Tensor],
     *,
     bounds: BoundsLike = None,
-    radius: Optional[float] = None,
+    radius: Union[float, str, None] = None,
     periodic: bool = False,
     alpha: float = 8.0,
     beta: float = 0.65,
     gamma: float = 1.5,
     weight_limiting: bool = True,
     progressive: bool = False,
+    metric: str = "euclidean",
+    dim: Optional[int] = None,
+    volume: Optional[float] = None,
+    lengths: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """Indices of ``n`` well-spread (Poisson disk) points out of ``points``.
 
@@ -119,58 +167,199 @@ def sample_elimination(
     equal weights remove the smaller input index first.
 
     Args:
-        points: (M, d) float32 or float64 tensor, any strides, any d >= 1.
-            A CUDA tensor is computed on the CPU and the result returned on its
-            device. ``requires_grad`` inputs are fine (indices have no grad).
-        n: how many to keep, 1 <= n <= M (n == M keeps all).
+        points: (M, d) float32 or float64 tensor, any strides, any d >= 1; or a
+            padded batch (B, M, d) (see ``lengths``). A CUDA tensor is computed
+            on the CPU and the result returned on its device.
+            ``requires_grad`` inputs are fine (indices have no grad).
+        n: how many to keep, 1 <= n <= M (n == M keeps all). For a batch, an
+            int or a (B,) integer tensor with 0 <= n[b] <= lengths[b].
         bounds: the domain, a (2, d) tensor ``[lo, hi]`` or a ``(lo, hi)`` pair
             of length-d sequences. Default: the points' bounding box (over the
             axes they span, so points on a line count as 1-D). Used for r_max
-            and, with ``periodic``, as the period.
-        radius: r_max; default from the domain volume V and n: 2D
+            and, with ``periodic``, as the period. Euclidean only.
+        radius: r_max; default from the domain volume V and dimension D: 2D
             sqrt(V / (2 sqrt(3) n)), 3D cbrt(V / (4 sqrt(2) n)), otherwise
-            (V / (n V_d))^(1/d) with V_d the unit d-ball's volume.
+            (V / (n V_D))^(1/D) with V_D the unit D-ball's volume.
+            ``"auto"`` estimates it from the points themselves, for data that
+            does not fill its bounding box (surfaces, clusters, embeddings):
+            the median, over 256 query points, of the distance to the
+            (M/n)-th nearest point (a ball that holds M/n points), times the
+            packing factor of D; D is ``dim``, the metric's, or estimated from
+            how that distance grows from M/n to 2M/n neighbours. Cost
+            O(256 M d).
         periodic: toroidal (minimum image) distances over ``bounds`` (needed),
-            so the result tiles seamlessly.
+            so the result tiles seamlessly. Euclidean only.
         alpha, beta, gamma: weight function (1 - max(dist, d_min)/d_max)^alpha
             with weight limiting d_min = d_max (1 - (n/M)^gamma) beta.
         weight_limiting: use d_min (default True); off means d_min = 0.
         progressive: order the result so that every prefix is well spread.
+        metric: ``"euclidean"``; ``"so3"``: rows are quaternions (M, 4) of
+            rotations, normalised internally, q and -q the same rotation,
+            distance the rotation angle 2 acos(|q1.q2|) in radians, domain
+            dimension 3 and volume 8 pi^2; ``"sphere"``: rows are directions
+            (M, k), normalised internally, distance the great-circle angle,
+            dimension k - 1, volume the area of S^(k-1).
+        dim, volume: override the domain's dimension and volume used for r_max
+            (e.g. ``dim=2, volume=4*pi`` for points on the unit sphere's
+            surface given as 3-D points).
+        lengths: for a batch, (B,) integer tensor of valid rows per item
+            (default all M): item b is ``points[b, :lengths[b]]``.
 
     Returns:
         (n,) int64 indices into ``points``: ascending, or in progressive order.
+        For a batch: (B, max n) int64, row b the indices local to item b (the
+        unbatched call on ``points[b, :lengths[b]]`` with ``n[b]``), padded
+        with -1.
 
     Example:
         >>> pts = torch.rand(100_000, 2)
         >>> idx = sample_elimination(pts, 12_500, bounds=([0, 0], [1, 1]), periodic=True)
         >>> blue = pts[idx]                                  # (12500, 2)
+        >>> q = torch.randn(8000, 4)                         # random rotations
+        >>> rot = q[sample_elimination(q, 200, metric="so3")]  # (200, 4)
+        >>> batch = torch.rand(16, 2048, 2)
+        >>> sample_elimination(batch, 256).shape             # (16, 256)
+        torch.Size([16, 256])
     """
+    if isinstance(points, torch.Tensor) and points.dim() == 3:
+        return _sample_elimination_batched(
+            points, n, lengths=lengths, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
+            beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
+            metric=metric, dim=dim, volume=volume,
+        )
+    if lengths is not None:
+        raise ValueError(f"lengths is only for batched (B, M, d) points, got points of shape {tuple(points.shape)}")
     _check_points(points)
     m, d = points.shape
     n = _check_int(n, "n", 1, m)
     b = _as_bounds(bounds, d)
-    if radius is not None:
-        radius = _check_real(radius, "radius", positive=True)
+    radius, auto = _check_radius(radius)
     alpha = _check_real(alpha, "alpha", positive=True)
     beta = _check_real(beta, "beta", nonnegative=True)
     gamma = _check_real(gamma, "gamma", nonnegative=True)
     if periodic and b is None:
         raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
+    _check_metric(metric, d, b, periodic)
+    if dim is not None:
+        dim = _check_int(dim, "dim", 1)
+    if volume is not None:
+        volume = _check_real(volume, "volume", positive=True)
+    _check_nonzero_rows(points, metric)
     return torch.ops.torch_poisson.sample_elimination.default(
-        points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive)
+        points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive),
+        metric, dim, volume, auto,
+    )
+
+
+def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
+                                 weight_limiting, progressive, metric, dim, volume):
+    if points.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"points must be float32 or float64, got {points.dtype}")
+    B, m, d = points.shape
+    if d == 0:
+        raise ValueError(f"points must have at least one coordinate, got shape {tuple(points.shape)}")
+    if lengths is not None:
+        if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.shape[0] != B \
+                or lengths.is_floating_point() or lengths.dtype == torch.bool:
+            raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
+        lengths = lengths.to(torch.int64)
+        # value checks read the data: eager only (the operator checks them too)
+        if not torch.compiler.is_compiling() and ((lengths < 0) | (lengths > m)).any():
+            raise ValueError(f"lengths must be in [0, M={m}], got {lengths.tolist()}")
+    if isinstance(n, torch.Tensor) and n.dim() == 1:
+        if n.shape[0] != B or n.is_floating_point() or n.dtype == torch.bool:
+            raise ValueError(f"n must be an int or a (B,) = ({B},) integer tensor, got {n!r}")
+        n_t, max_n = n.to(torch.int64), -1
+        lim = lengths if lengths is not None else torch.full((B,), m, dtype=torch.int64, device=n.device)
+        if not torch.compiler.is_compiling() and ((n_t < 0) | (n_t > lim.to(n_t.device))).any():
+            raise ValueError(f"n[b] must be in [0, lengths[b]], got n={n_t.tolist()}, lengths={lim.tolist()}")
+    else:
+        lo = m if (lengths is None or not B or torch.compiler.is_compiling()) else min(m, int(lengths.min()))
+        n = _check_int(n, "n", 0, lo)
+        n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
+    b = _as_bounds(bounds, d)
+    radius, auto = _check_radius(radius)
+    alpha = _check_real(alpha, "alpha", positive=True)
+    beta = _check_real(beta, "beta", nonnegative=True)
+    gamma = _check_real(gamma, "gamma", nonnegative=True)
+    if periodic and b is None:
+        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
+    _check_metric(metric, d, b, periodic)
+    if dim is not None:
+        dim = _check_int(dim, "dim", 1)
+    if volume is not None:
+        volume = _check_real(volume, "volume", positive=True)
+    _check_nonzero_rows(points, metric, lengths)
+    return torch.ops.torch_poisson.sample_elimination_batched.default(
+        points, lengths, n_t, max_n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting),
+        bool(progressive), metric, dim, volume, auto,
     )
 
 
 @torch.library.register_fake("torch_poisson::sample_elimination")
 def _sample_elimination_fake(
     points, n, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65, gamma=1.5,
-    weight_limiting=True, progressive=False,
+    weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None, auto_radius=False,
 ):
     torch._check(points.dim() == 2, lambda: f"points must be 2-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
     torch._check(1 <= n, lambda: f"n must be >= 1, got {n}")
     torch._check(n <= points.shape[0], lambda: f"n must be <= M, got n={n}")
     return points.new_empty((n,), dtype=torch.int64)
+
+
+@torch.library.register_fake("torch_poisson::sample_elimination_batched")
+def _sample_elimination_batched_fake(
+    points, lengths, n, max_n=-1, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
+    gamma=1.5, weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None,
+    auto_radius=False,
+):
+    torch._check(points.dim() == 3, lambda: f"points must be 3-D, got {points.dim()}-D")
+    torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
+    torch._check(n.dim() == 1 and n.shape[0] == points.shape[0], lambda: f"n must have shape (B,), got {tuple(n.shape)}")
+    if max_n >= 0:
+        width = max_n
+    else:
+        width = torch.library.get_ctx().new_dynamic_size()  # the largest n[b]: data-dependent
+    return points.new_empty((points.shape[0], width), dtype=torch.int64)
+
+
+def estimate_radius(points: torch.Tensor, n: int, *, metric: str = "euclidean",
+                    dim: Optional[int] = None) -> Tuple[float, int]:
+    """The r_max and dimension D that ``radius="auto"`` uses for keeping
+    ``n`` of ``points`` (see :func:`sample_elimination`).
+
+    r_max is the median over 256 evenly spaced query rows of the distance to
+    the k-th nearest row, k = M/n (a ball holding M/n points), times the
+    packing factor of D; D is ``dim``, the metric's, or log 2 / log(r_2k / r_k).
+
+    Args:
+        points: (M, d) float tensor; quaternions for so3, directions for sphere.
+        n: the number of points to keep, 1 <= n <= M.
+        metric: "euclidean", "so3" or "sphere" (distances in radians).
+        dim: the dimension, if known.
+
+    Returns:
+        (r_max, D).
+
+    Example:
+        >>> x = torch.randn(20_000, 3); x = x / x.norm(dim=1, keepdim=True)  # a surface
+        >>> r, D = estimate_radius(x, 2_500)                                # D == 2
+    """
+    _check_points(points)
+    m, d = points.shape
+    n = _check_int(n, "n", 1, m)
+    _check_metric(metric, d, None, False)
+    if dim is not None:
+        dim = _check_int(dim, "dim", 1)
+    _check_nonzero_rows(points, metric)
+    r, D = torch.ops.torch_poisson.estimate_radius.default(points, n, metric, dim).tolist()
+    return r, int(D)
+
+
+@torch.library.register_fake("torch_poisson::estimate_radius")
+def _estimate_radius_fake(points, n, metric="euclidean", dim=None):
+    return points.new_empty((2,), dtype=torch.float64)
 
 
 # ------------------------------------------------------------- generation --
@@ -182,11 +371,12 @@ def poisson_disk(
     *,
     bounds: BoundsLike = None,
     oversample: int = 8,
-    periodic: bool = True,
+    periodic: Optional[bool] = None,
     generator: Optional[torch.Generator] = None,
     dtype: torch.dtype = torch.float32,
+    metric: str = "euclidean",
 ) -> torch.Tensor:
-    """``n`` blue-noise points in a box: uniform candidates, then elimination.
+    """``n`` blue-noise points: uniform candidates, then elimination.
 
     Draws ``oversample * n`` uniform candidates with torch's RNG (so
     ``torch.manual_seed`` or ``generator`` reproduce the result) and keeps
@@ -194,31 +384,57 @@ def poisson_disk(
 
     Args:
         n: number of points, >= 1.
-        dim: dimension, >= 1.
+        dim: dimension, >= 1 (euclidean); the vectors' length k >= 2 for
+            ``metric="sphere"`` (points on S^(k-1)); ignored for ``"so3"``.
         bounds: the box, (2, dim) tensor or (lo, hi) pair; default [0, 1)^dim.
+            Euclidean only.
         oversample: candidates per kept point, >= 1 (Yuksel recommends ~8).
-        periodic: eliminate with toroidal distances (tileable output).
+        periodic: eliminate with toroidal distances (tileable output); default
+            True for euclidean. Not for so3/sphere.
         generator: a torch.Generator for the candidates.
         dtype: float32 or float64 output.
+        metric: ``"euclidean"`` (points in a box), ``"so3"`` (well-spread
+            rotations from uniform Haar candidates, returned as unit
+            quaternions (w, x, y, z) with w >= 0) or ``"sphere"`` (well-spread
+            directions, unit vectors).
 
     Returns:
-        (n, dim) tensor of points inside ``bounds``.
+        (n, dim) points inside ``bounds``; (n, 4) unit quaternions for so3;
+        (n, dim) unit vectors for sphere.
 
     Example:
         >>> torch.manual_seed(0)
         >>> xy = poisson_disk(1000, dim=2)                  # (1000, 2) in [0, 1)^2
+        >>> rot = poisson_disk(200, metric="so3")           # (200, 4) rotations
+        >>> dirs = poisson_disk(500, dim=3, metric="sphere")  # (500, 3) on S^2
     """
     n = _check_int(n, "n", 1)
-    dim = _check_int(dim, "dim", 1)
     oversample = _check_int(oversample, "oversample", 1)
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    if metric in ("so3", "sphere"):
+        if bounds is not None or periodic:
+            raise ValueError(
+                f"bounds and periodic do not apply to metric={metric!r}, got bounds={bounds!r}, "
+                f"periodic={periodic!r}"
+            )
+        k = 4 if metric == "so3" else _check_int(dim, "dim", 2)
+        # normalised Gaussians are uniform on the sphere (Haar measure on SO(3) for k = 4)
+        cand = torch.randn(n * oversample, k, generator=generator, dtype=torch.float64)
+        cand = cand / cand.norm(dim=1, keepdim=True)
+        if metric == "so3":
+            cand = torch.where(cand[:, :1] < 0, -cand, cand)  # one of q, -q: w >= 0
+        idx = sample_elimination(cand, n, metric=metric)
+        return cand[idx].to(dtype)
+    if metric != "euclidean":
+        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+    dim = _check_int(dim, "dim", 1)
     b = _as_bounds(bounds, dim)
     if b is None:
         b = torch.tensor([[0.0] * dim, [1.0] * dim], dtype=torch.float64)
     cand = torch.rand(n * oversample, dim, generator=generator, dtype=torch.float64)
     cand = b[0] + cand * (b[1] - b[0])
-    idx = sample_elimination(cand, n, bounds=b, periodic=periodic)
+    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else bool(periodic))
     return cand[idx].to(dtype)
 
 
@@ -240,12 +456,27 @@ def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
     return (a / unit_ball) ** (1.0 / dim)
 
 
-def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None) -> float:
-    """Smallest distance between two rows of ``points`` (toroidal with a
-    per-axis ``period``). Uses scipy's k-d tree when available."""
+def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None, *,
+                 metric: str = "euclidean") -> float:
+    """Smallest distance between two rows of ``points`` (M, d): euclidean
+    (toroidal with a per-axis ``period``), or the angle for ``metric="so3"``
+    (rows are quaternions) and ``"sphere"`` (rows are directions). Uses
+    scipy's k-d tree when available.
+
+    Example:
+        >>> min_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]]))
+        5.0
+    """
     x = points.detach().to("cpu", torch.float64)
     if x.shape[0] < 2:
         return math.inf
+    if metric in ("so3", "sphere"):
+        u = x / x.norm(dim=1, keepdim=True)
+        if metric == "so3":  # the nearer of p and -p
+            chord = min_distance(torch.cat([u, -u]), None)
+            chord = min(chord, math.sqrt(2.0))
+            return 4.0 * math.asin(min(1.0, chord / 2.0))
+        return 2.0 * math.asin(min(1.0, min_distance(u, None) / 2.0))
     try:
         from scipy.spatial import cKDTree
 
@@ -271,10 +502,34 @@ def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None) ->
         return best
 
 
-def relative_radius(points: torch.Tensor, *, volume: float = 1.0, periodic: bool = True) -> float:
+def relative_radius(points: torch.Tensor, *, volume: Optional[float] = None, periodic: bool = True,
+                    metric: str = "euclidean", dim: Optional[int] = None) -> float:
     """rho = (smallest distance among ``points``) / (2 r_max), the quality
     measure of Poisson disk sets (about 0.72 for sample elimination in 2D, 0.01
-    for a random subset). ``periodic`` measures toroidally on [0, 1)^d."""
+    for a random subset).
+
+    Args:
+        points: (n, d) tensor.
+        volume, dim: the domain's volume and dimension for r_max; default
+            [0, 1)^d (volume 1, dim d) for euclidean, 8 pi^2 and 3 for so3, the
+            area of S^(d-1) and d - 1 for sphere.
+        periodic: euclidean only: measure toroidally on [0, 1)^d.
+        metric: "euclidean", "so3" (rows are quaternions) or "sphere".
+
+    Example:
+        >>> relative_radius(poisson_disk(500, metric="so3"), metric="so3") > 0.5
+        True
+    """
     n, d = points.shape
-    period = torch.ones(d, dtype=torch.float64) if periodic else None
-    return min_distance(points, period) / (2.0 * max_radius(n, volume, d))
+    if metric == "so3":
+        vol, dm, period = 8.0 * math.pi ** 2, 3, None
+    elif metric == "sphere":
+        vol, dm, period = 2.0 * math.pi ** (d / 2.0) / math.gamma(d / 2.0), d - 1, None
+    elif metric == "euclidean":
+        vol, dm = 1.0, d
+        period = torch.ones(d, dtype=torch.float64) if periodic else None
+    else:
+        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
+    vol = vol if volume is None else volume
+    dm = dm if dim is None else dim
+    return min_distance(points, period, metric=metric) / (2.0 * max_radius(n, vol, dm))

@@ -1,0 +1,130 @@
+"""Benchmarks of issue 5: rotations, directions, padded batches, 64-d
+embeddings and real data that does not fill its bounding box.
+
+    python benchmarks/bench_metrics.py            # full sizes (about a minute)
+    python benchmarks/bench_metrics.py --quick    # smaller sizes
+
+Prints a Markdown table: the case, the time (best of --repeat runs after one
+warm-up), the goal where the issue sets one, and a quality figure: the
+smallest distance among the kept points over that of a random subset of the
+same size (in the points' own metric), or the relative radius rho.
+"""
+import argparse
+import math
+import time
+
+import torch
+
+import torch_poisson as tp
+
+
+def best_time(fn, repeat):
+    fn()
+    best = math.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def surface(m, g):
+    s = torch.randn(m, 3, generator=g, dtype=torch.float64)
+    return s / s.norm(dim=1, keepdim=True)
+
+
+def clusters(m, g):
+    centers = torch.rand(20, 3, generator=g, dtype=torch.float64) * 10
+    pick = torch.randint(0, 20, (m,), generator=g)
+    return centers[pick] + 0.05 * torch.randn(m, 3, generator=g, dtype=torch.float64)
+
+
+def embeddings(m, g, latent_dim=3):
+    basis = torch.linalg.qr(torch.randn(64, latent_dim, generator=g, dtype=torch.float64))[0]
+    latent = torch.rand(m, latent_dim, generator=g, dtype=torch.float64)
+    return latent @ basis.T + 1e-3 * torch.randn(m, 64, generator=g, dtype=torch.float64)
+
+
+def versus_random(x, idx, g, metric="euclidean"):
+    rnd = torch.randperm(x.shape[0], generator=g)[: idx.numel()]
+    return tp.min_distance(x[idx], metric=metric) / tp.min_distance(x[rnd], metric=metric)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    big = 20_000 if args.quick else 100_000
+    batch = 128 if args.quick else 1024
+    g = torch.Generator().manual_seed(0)
+    rows = []
+
+    def row(case, seconds, goal, quality):
+        rows.append((case, seconds, goal, quality))
+        print(f"  {case}: {seconds * 1e3:.1f} ms", flush=True)
+
+    # SO(3): the first user's case and a large one
+    q = torch.randn(8000, 4, generator=g, dtype=torch.float64)
+    t = best_time(lambda: tp.sample_elimination(q, 200, metric="so3"), args.repeat)
+    rho = tp.relative_radius(q[tp.sample_elimination(q, 200, metric="so3")], metric="so3")
+    row("SO(3) 8000 -> 200", t, "<= 5 ms", f"rho {rho:.2f}")
+    Q = torch.randn(big, 4, generator=g, dtype=torch.float64)
+    t = best_time(lambda: tp.sample_elimination(Q, big // 8, metric="so3"), args.repeat)
+    rho = tp.relative_radius(Q[tp.sample_elimination(Q, big // 8, metric="so3")], metric="so3")
+    row(f"SO(3) {big} -> {big // 8}", t, "(reference C++ 2.2 s)", f"rho {rho:.2f}")
+    t = best_time(lambda: tp.poisson_disk(200, metric="so3", generator=torch.Generator().manual_seed(1)),
+                  args.repeat)
+    row("poisson_disk(200, metric='so3')", t, "", "")
+    # sphere directions
+    v = torch.randn(big, 3, generator=g, dtype=torch.float64)
+    t = best_time(lambda: tp.sample_elimination(v, big // 8, metric="sphere"), args.repeat)
+    rho = tp.relative_radius(v[tp.sample_elimination(v, big // 8, metric="sphere")], metric="sphere")
+    row(f"S^2 {big} -> {big // 8}", t, "", f"rho {rho:.2f}")
+
+    # padded batch
+    b = torch.rand(batch, 2048, 2, generator=g)
+    t = best_time(lambda: tp.sample_elimination(b, 256), args.repeat)
+    row(f"padded batch {batch} x (2048 -> 256) 2D", t, "<= 0.3 s (B = 1024)", "")
+    lengths = torch.randint(1024, 2049, (batch,), generator=g)
+    t = best_time(lambda: tp.sample_elimination(b, 256, lengths=lengths), args.repeat)
+    row(f"padded batch {batch} x (1024..2048 -> 256) 2D, lengths", t, "", "")
+
+    # 64-d embeddings near a 3-d subspace
+    e = embeddings(big, g)
+    n = big // 8
+    t_est = best_time(lambda: tp.estimate_radius(e, n), 1)
+    r, D = tp.estimate_radius(e, n)
+    t = best_time(lambda: tp.sample_elimination(e, n, radius="auto"), 1)
+    idx = tp.sample_elimination(e, n, radius="auto")
+    row(f"64-d {big} -> {n}, radius='auto' (estimate: {t_est * 1e3:.0f} ms, D={D})", t, "",
+        f"min dist x{versus_random(e, idx, g):.1f} random")
+    t = best_time(lambda: tp.sample_elimination(e, n, radius=r), 1)
+    row(f"64-d {big} -> {n}, radius=r_auto given", t, "", "")
+    try:
+        t = best_time(lambda: tp.sample_elimination(e, n), 1)
+        row(f"64-d {big} -> {n}, default radius (bounding box)", t, "", "")
+    except RuntimeError as err:
+        rows.append((f"64-d {big} -> {n}, default radius (bounding box)", math.nan, "",
+                     "refused: " + str(err).split(":")[1].strip()[:60]))
+
+    # real data that does not fill its bounding box, radius="auto"
+    for name, make in (("sphere surface in 3D", surface), ("20 tight Gaussian clusters", clusters)):
+        x = make(big, g)
+        t = best_time(lambda: tp.sample_elimination(x, big // 8, radius="auto"), 1)
+        idx = tp.sample_elimination(x, big // 8, radius="auto")
+        row(f"{name} {big} -> {big // 8}, radius='auto'", t, "",
+            f"min dist x{versus_random(x, idx, g):.1f} random")
+
+    print()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print()
+    print("| case | time | goal | quality |")
+    print("|---|---:|---|---|")
+    for case, seconds, goal, quality in rows:
+        shown = "-" if math.isnan(seconds) else (f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s")
+        print(f"| {case} | {shown} | {goal} | {quality} |")
+
+
+if __name__ == "__main__":
+    main()
