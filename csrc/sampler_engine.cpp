@@ -112,6 +112,18 @@ void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out
   std::sort(out.begin(), out.end());
 }
 
+// Sets opt.auto_radius where this core has it (radius="auto": r_max estimated
+// from the points); false where it does not. Chosen at compile time.
+template <typename O>
+auto set_auto_radius(O &opt, int on, int) -> decltype(opt.auto_radius = on, bool()) {
+  opt.auto_radius = on;
+  return true;
+}
+template <typename O>
+bool set_auto_radius(O &, int on, long) {
+  return on == 0;
+}
+
 // ---------------------------------------------------------------- engine --
 
 struct Result {
@@ -125,7 +137,8 @@ class Engine {
   Engine(py::array_t<double, py::array::c_style> features, int64_t batch_size, int64_t pool_size,
          int64_t num_batches, uint64_t seed, int64_t rank, int prefetch, int num_threads,
          double alpha, double beta, double gamma, bool weight_limiting, bool progressive,
-         bool periodic, py::object bounds, double radius, int metric, double volume, int dim)
+         bool periodic, py::object bounds, double radius, int metric, double volume, int dim,
+         bool auto_radius)
       : features_(features),
         batch_size_(batch_size),
         pool_size_(pool_size),
@@ -160,6 +173,9 @@ class Engine {
     opt_.metric = static_cast<pds_metric>(metric);
     opt_.volume = volume;
     opt_.dim = dim;
+    if (!set_auto_radius(opt_, auto_radius ? 1 : 0, 0))
+      throw py::value_error(
+          "radius=\"auto\" is not supported by this build's C core (pds_options has no auto_radius)");
     if (!bounds.is_none()) {
       auto b = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(bounds);
       if (!b || b.ndim() != 2 || b.shape(0) != 2 || b.shape(1) != d_)
@@ -409,13 +425,14 @@ PYBIND11_MODULE(_engine, m) {
   py::class_<Engine>(m, "Engine")
       .def(py::init<py::array_t<double, py::array::c_style>, int64_t, int64_t, int64_t, uint64_t,
                     int64_t, int, int, double, double, double, bool, bool, bool, py::object, double,
-                    int, double, int>(),
+                    int, double, int, bool>(),
            py::arg("features"), py::arg("batch_size"), py::arg("pool_size"), py::arg("num_batches"),
            py::arg("seed"), py::arg("rank"), py::arg("prefetch"), py::arg("num_threads"),
            py::arg("alpha") = 8.0, py::arg("beta") = 0.65, py::arg("gamma") = 1.5,
            py::arg("weight_limiting") = true, py::arg("progressive") = false,
            py::arg("periodic") = false, py::arg("bounds") = py::none(), py::arg("radius") = 0.0,
-           py::arg("metric") = 0, py::arg("volume") = 0.0, py::arg("dim") = 0)
+           py::arg("metric") = 0, py::arg("volume") = 0.0, py::arg("dim") = 0,
+           py::arg("auto_radius") = false)
       .def("compute", &Engine::compute, py::arg("epoch"), py::arg("batch"),
            "Batch `batch` of epoch `epoch`, computed now: (batch_size,) int64 dataset indices.")
       .def("start", &Engine::start, py::arg("epoch"), py::arg("first") = 0)

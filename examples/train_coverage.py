@@ -12,7 +12,7 @@ same initialisation for the same number of steps and batch size:
 and the test loss (MSE) is printed on fresh dense-cluster and sparse-region
 points, for a few seeds. CPU only, well under a minute.
 
-    python examples/train_coverage.py [--steps 1200] [--seeds 0 1]
+    python examples/train_coverage.py [--steps 1200] [--seeds 0 1] [--radius auto]
 """
 import argparse
 import time
@@ -76,6 +76,9 @@ def main():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--items", type=int, default=20_000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--radius", default=None,
+                   help='r_max for the Poisson batches: a number, or "auto" (estimated from each pool, with a core '
+                        "that has it); default: from the pool's bounding box")
     a = p.parse_args()
     torch.set_num_threads(1)
 
@@ -92,7 +95,8 @@ def main():
         random_batches = BatchSampler(
             RandomSampler(range(len(x)), generator=torch.Generator().manual_seed(seed)), a.batch_size, drop_last=True
         )
-        poisson_batches = PoissonBatchSampler(x, a.batch_size, pool_factor=8, seed=seed)
+        radius = a.radius if a.radius in (None, "auto") else float(a.radius)
+        poisson_batches = PoissonBatchSampler(x, a.batch_size, pool_factor=8, seed=seed, radius=radius)
         for name, batches in (("random", random_batches), ("Poisson", poisson_batches)):
             t = time.perf_counter()
             model = train(x, y, batches, a.steps, seed)

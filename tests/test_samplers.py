@@ -511,3 +511,24 @@ def test_elimination_options_pass_through():
     pool = torch.from_numpy(_engine.draw_pool(N, 1600, 1, 0, 0, 0))
     want = pool[torch_poisson.sample_elimination(FEATS[pool], 200, progressive=True, **kw)]
     assert list(s) == want.tolist()
+
+
+def _pool_elimination(feats, n, kw, seed=1, batch=1, factor=8):
+    pool = torch.from_numpy(_engine.draw_pool(feats.shape[0], factor * n, seed, 0, batch, 0))
+    return pool[torch_poisson.sample_elimination(feats[pool], n, **kw)].tolist()
+
+
+@pytest.mark.parametrize("kw,d", [(dict(radius="auto"), 2), (dict(metric="sphere"), 3), (dict(metric="so3"), 4)])
+def test_newer_options_agree_with_the_operator_or_both_refuse(kw, d):
+    # radius="auto" and the non-euclidean metrics come with a newer core and
+    # operator: the engine must give the operator's batches, or refuse as it does
+    f = make_features(d=d) - 0.5
+    f = f / f.norm(dim=1, keepdim=True)
+    try:
+        bs = PoissonBatchSampler(f, 64, num_batches=2, seed=1, **kw)
+    except ValueError as e:
+        assert any(k in str(e) for k in kw)
+        with pytest.raises((ValueError, TypeError, RuntimeError)):
+            _pool_elimination(f, 64, kw)
+        return
+    assert list(bs)[1] == _pool_elimination(f, 64, kw)

@@ -526,7 +526,9 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
         if kw.get("periodic") and kw.get("bounds") is None:
             raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
         radius = o.pop("radius", None)
-        if radius is not None and radius != "auto":
+        if isinstance(radius, str) and radius == "auto":
+            kw["auto_radius"] = True  # r_max estimated from each pool (where the core has it)
+        elif radius is not None:
             kw["radius"] = _ops._check_real(radius, "radius", positive=True)
         metric = o.pop("metric", "euclidean")
         if metric not in _METRICS:
