@@ -23,6 +23,25 @@ def max_radius(dim, volume, n):
     return (a / unit_ball) ** (1.0 / dim)
 
 
+def power(t, alpha):
+    """t ** alpha, elementwise. Integer alpha in [1, 64]: exponentiation by
+    squaring (c = 1; b = t; per bit of alpha from the lowest: if set c *= b;
+    b *= b), plain IEEE multiplications whose bits are the same on every CPU
+    (numpy's `**` has SIMD kernels that differ from libm in the last bit on
+    some CPUs); the C core does the same. Otherwise libm's pow (math.pow)."""
+    t = np.asarray(t, dtype=np.float64)
+    if float(alpha).is_integer() and 1 <= alpha <= 64:
+        e, c, b = int(alpha), np.ones_like(t), t.copy()
+        while True:
+            if e & 1:
+                c = c * b
+            e >>= 1
+            if not e:
+                return c
+            b = b * b
+    return np.array([math.pow(v, alpha) for v in t.tolist()])
+
+
 def euclidean_distances(x, period=None):
     """(M, M) distance matrix; toroidal (minimum image) with a per-axis period."""
     total = np.zeros((x.shape[0], x.shape[0]))
@@ -96,10 +115,8 @@ def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
     w = np.zeros_like(dist)
     near = dist < d_max
     np.fill_diagonal(near, False)
-    # libm's pow through math.pow (as the reference C++ uses std::pow): numpy's
-    # array power has its own SIMD kernels whose last bits vary by CPU
     base = 1.0 - np.maximum(dist[near], d_min) / d_max
-    w[near] = [math.pow(b, alpha) for b in base.tolist()]
+    w[near] = power(base, alpha)
     alive = np.ones(m, bool)
     weight = np.array([math.fsum(w[i]) for i in range(m)])
     removed = []
