@@ -25,6 +25,18 @@
  * value. Each level's eliminated points follow that level's survivors, the
  * last eliminated first, so every prefix of the output is itself well spread.
  *
+ * Metrics (opt.metric): euclidean; so3, rows are quaternions (normalised,
+ * q ~ -q), distance the rotation angle 2 acos(|q1.q2|); sphere, rows are
+ * directions (normalised), distance the great-circle angle. Angles are
+ * computed from chords (asin), and the neighbour grid searches the unit rows
+ * with the chord of d_max (for so3 around q and, near w = 0, around -q).
+ *
+ * Neighbour search: a grid of cells of side >= d_max on up to three axes;
+ * for d > 3 the principal axes when they hold the data's spread better than
+ * the coordinate axes; a sparse grid (occupied cells only) when the data is
+ * far smaller than its bounding box. opt.auto_radius estimates r_max from
+ * the points (pds_estimate_radius) for data that does not fill its box.
+ *
  * Threads: the library owns none. Give a parallel-for in the options to use
  * yours (the torch shim passes torch's pool); with none, all work is serial.
  * The result is identical for every thread count.
@@ -123,9 +135,9 @@ double pds_max_radius(int dim, double volume, int64_t n);
  * embeddings near a subspace). In a domain of dimension D, r_max is the
  * radius of a ball holding about k = M/n input points; so r_max is taken as
  * the median over 256 evenly spaced query points (fewer, down to 64, when
- * 256 M d exceeds 4e8) of the distance to
- * their k-th nearest input point (in the metric of opt), times the packing
- * factor of D (0.95 in 2D, 0.90 in 3D, 1 above). D is opt->dim, else the
+ * 256 M d exceeds 4e8) of the distance to their k-th nearest input point (in
+ * the metric of opt), times the packing factor of D (0.95 in 2D, 0.90 in 3D,
+ * 1 above). D is opt->dim, else the
  * metric's dimension, else estimated from the growth of the same medians
  * from k to 2k neighbours: D = log 2 / log(r_2k / r_k). Cost: O(256 M d),
  * linear in M (at most about 4e8 coordinate differences once M d > 1.6e6).

@@ -5,7 +5,14 @@
  * distance test still uses every coordinate), so all
  * neighbours of a point lie in the 3^g cells around its own. Points are
  * renumbered in cell order, which makes a cell row one contiguous range of
- * memory: the neighbour scan reads 3^(g-1) runs of consecutive points. */
+ * memory: the neighbour scan reads 3^(g-1) runs of consecutive points.
+ *
+ * A dense grid has at most max(64, 2m) cells. Data far smaller than its
+ * bounding box (tight clusters) would need more, and with fewer, larger
+ * cells every point of a cluster becomes a candidate of every other: then
+ * (not periodic, one image) the grid is sparse instead: only occupied cells
+ * are stored, sorted by their full index, and a run of cells is found by
+ * binary search. */
 #include "pds_internal.h"
 
 #include <string.h>
@@ -13,8 +20,72 @@
 void pdsi_grid_free(pdsi_grid *grid) {
     free(grid->start);
     free(grid->cell_of);
+    free(grid->keys);
     grid->start = NULL;
     grid->cell_of = NULL;
+    grid->keys = NULL;
+}
+
+typedef struct keyed_point {
+    int64_t key;
+    int32_t index;
+} keyed_point;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed_point *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Sparse grid: sorts the points by cell, stores the occupied cells. */
+static pds_status build_sparse(pdsi_grid *grid, const double *x, int64_t m, int d, int32_t *order,
+                               pds_error *err) {
+    keyed_point *kp = malloc(sizeof(keyed_point) * (size_t)(m > 0 ? m : 1));
+    grid->cell_of = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+    if (!kp || !grid->cell_of) {
+        free(kp);
+        pdsi_grid_free(grid);
+        return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
+    }
+    for (int64_t i = 0; i < m; ++i) {
+        kp[i].key = pdsi_grid_cell(grid, x + i * (int64_t)d, 1.0);
+        kp[i].index = (int32_t)i;
+    }
+    qsort(kp, (size_t)m, sizeof(keyed_point), cmp_keyed);
+    int64_t occupied = 0;
+    for (int64_t k = 0; k < m; ++k) occupied += k == 0 || kp[k].key != kp[k - 1].key;
+    grid->keys = malloc(sizeof(int64_t) * (size_t)(occupied > 0 ? occupied : 1));
+    grid->start = malloc(sizeof(int32_t) * (size_t)(occupied + 1));
+    if (!grid->keys || !grid->start) {
+        free(kp);
+        pdsi_grid_free(grid);
+        return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
+    }
+    int64_t c = -1;
+    for (int64_t k = 0; k < m; ++k) {
+        if (k == 0 || kp[k].key != kp[k - 1].key) {
+            ++c;
+            grid->keys[c] = kp[k].key;
+            grid->start[c] = (int32_t)k;
+        }
+        order[k] = kp[k].index;
+        grid->cell_of[k] = (int32_t)c;
+    }
+    grid->start[occupied] = (int32_t)m;
+    grid->ncell = occupied;
+    free(kp);
+    return PDS_OK;
+}
+
+/* First occupied cell whose key is >= key. */
+static int64_t lower_bound(const int64_t *keys, int64_t n, int64_t key) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
 
 int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign) {
@@ -35,6 +106,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
     grid->periodic = s->periodic;
     double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
     double want[PDSI_GRID_MAX_DIMS];
+    int sparse = 0;
     if (s->reach > 0.0) {
         /* extent of every axis; keep the (up to) three widest */
         int taken = 0;
@@ -82,6 +154,11 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             if (want[a] < 1.0) want[a] = 1.0;
             total *= want[a];
         }
+        /* too many cells for a dense grid: a sparse one (at most ~1e18 cells) */
+        if (total > cap && !s->periodic && s->images == 1) {
+            sparse = 1;
+            cap = 1e18;
+        }
         while (total > cap) {
             double f = pow(total / cap, 1.0 / grid->g) * 1.0001;
             total = 1.0;
@@ -100,6 +177,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             grid->inv_side[a] = 1.0 / side;
         }
     }
+    if (sparse) return build_sparse(grid, x, m, d, order, err);
     grid->ncell = 1;
     for (int a = 0; a < grid->g; ++a) grid->ncell *= grid->cells[a];
 
@@ -138,6 +216,7 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
         return ranges[1] > ranges[0];
     }
     int64_t coord[PDSI_GRID_MAX_DIMS];
+    if (grid->keys) c = grid->keys[c]; /* sparse: the full index */
     for (int a = g - 1; a >= 0; --a) {
         coord[a] = c % grid->cells[a];
         c /= grid->cells[a];
@@ -182,7 +261,14 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
         int64_t base = 0;
         for (int a = 0; a < g - 1; ++a) base = (base + vals[a][idx[a]]) * grid->cells[a + 1];
         for (int s = 0; s < ns; ++s) {
-            int32_t b = grid->start[base + spans[s][0]], e = grid->start[base + spans[s][1] + 1];
+            int32_t b, e;
+            if (grid->keys) {
+                b = grid->start[lower_bound(grid->keys, grid->ncell, base + spans[s][0])];
+                e = grid->start[lower_bound(grid->keys, grid->ncell, base + spans[s][1] + 1)];
+            } else {
+                b = grid->start[base + spans[s][0]];
+                e = grid->start[base + spans[s][1] + 1];
+            }
             if (e > b) {
                 ranges[2 * count] = b;
                 ranges[2 * count + 1] = e;

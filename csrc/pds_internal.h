@@ -247,9 +247,11 @@ typedef struct pdsi_grid {
     double origin[PDSI_GRID_MAX_DIMS];
     double inv_side[PDSI_GRID_MAX_DIMS];
     int periodic;
-    int64_t ncell;                    /* product of cells                      */
+    int64_t ncell;                    /* product of cells (sparse: occupied)   */
     int32_t *start;                   /* ncell + 1 offsets into sorted order   */
     int32_t *cell_of;                 /* cell of each sorted point             */
+    int64_t *keys;                    /* sparse grid: the full index of each
+                                         occupied cell, ascending; else NULL   */
 } pdsi_grid;
 
 /* Most (begin, end) ranges pdsi_grid_ranges writes. */

@@ -291,8 +291,9 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
                     "] must be in [0, lengths[", b, "]=", len[b], "], got ", ns[b]);
     widest = ns[b] > widest ? ns[b] : widest;
   }
-  STD_TORCH_CHECK(max_n < 0 || max_n == widest, "sample_elimination: max_n=", max_n,
+  STD_TORCH_CHECK(max_n < 0 || max_n == widest || B == 0, "sample_elimination: max_n=", max_n,
                   " must be -1 or the largest n, ", widest);
+  if (max_n >= 0) widest = max_n;  // B == 0: the static width
 
   Tensor x = as_cpu_double(points);
   std::optional<Tensor> hold;

@@ -286,3 +286,22 @@ def test_sphere_directions_figure(tmp_path):
     assert out.stat().st_size > 10_000
     titles = [ax.get_title() for ax in fig.axes]
     assert "random" in titles[0] and "Poisson" in titles[1]
+
+
+def test_thread_count_does_not_change_the_result():
+    g = gen(21)
+    cases = [
+        (torch.randn(20000, 4, generator=g, dtype=torch.float64), {"metric": "so3"}),
+        (torch.randn(20000, 3, generator=g, dtype=torch.float64), {"metric": "sphere"}),
+        (embeddings(20000, g), {"radius": "auto"}),
+        (clusters(20000, g), {"radius": "auto"}),
+    ]
+    before = torch.get_num_threads()
+    try:
+        for x, kw in cases:
+            torch.set_num_threads(1)
+            one = tp.sample_elimination(x, 2500, **kw)
+            torch.set_num_threads(max(2, before))
+            assert torch.equal(tp.sample_elimination(x, 2500, **kw), one)
+    finally:
+        torch.set_num_threads(before)

@@ -403,7 +403,7 @@ def poisson_disk(
         (n, dim) unit vectors for sphere.
 
     Example:
-        >>> torch.manual_seed(0)
+        >>> _ = torch.manual_seed(0)
         >>> xy = poisson_disk(1000, dim=2)                  # (1000, 2) in [0, 1)^2
         >>> rot = poisson_disk(200, metric="so3")           # (200, 4) rotations
         >>> dirs = poisson_disk(500, dim=3, metric="sphere")  # (500, 3) on S^2

@@ -33,8 +33,14 @@ static double gauss(void) {
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
-/* the definitions: angle between rows a and b of length d */
+/* the definitions: angle between rows a and b of length d (so3 < 0: the
+ * euclidean distance instead) */
 static double angle(const double *a, const double *b, int d, int so3) {
+    if (so3 < 0) {
+        double s = 0;
+        for (int k = 0; k < d; ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
+        return sqrt(s);
+    }
     double dot = 0, na = 0, nb = 0;
     for (int k = 0; k < d; ++k) dot += a[k] * b[k], na += a[k] * a[k], nb += b[k] * b[k];
     double c = dot / sqrt(na * nb);
@@ -60,7 +66,13 @@ static void naive(const double *x, int64_t m, int d, int64_t n, int so3, double 
         for (int64_t i = 0; i < m; ++i)
             if (!gone[i] && (best < 0 || w[i] > w[best])) best = i;
         gone[best] = 1;
-        for (int64_t j = 0; j < m; ++j) w[j] -= c[best * m + j];
+        /* re-sum the neighbours' weights (no drift: equal weights tie) */
+        for (int64_t j = 0; j < m; ++j) {
+            if (c[best * m + j] == 0) continue;
+            w[j] = 0;
+            for (int64_t l = 0; l < m; ++l)
+                if (!gone[l]) w[j] += c[j * m + l];
+        }
     }
     int64_t k = 0;
     for (int64_t i = 0; i < m; ++i)
@@ -185,6 +197,30 @@ static void test_high_d_subspace(void) {
     free(x), free(got);
 }
 
+static void test_sparse_grid_on_clusters(void) {
+    /* 8 tight clusters in a big box: a dense grid of <= 2M cells would be
+     * far coarser than d_max, so the sparse grid is used */
+    int64_t m = 1600, n = 200;
+    double *x = malloc(sizeof(double) * (size_t)(m * 3)), c[8][3];
+    for (int j = 0; j < 8; ++j)
+        for (int k = 0; k < 3; ++k) c[j][k] = 100.0 * urand();
+    for (int64_t i = 0; i < m; ++i)
+        for (int k = 0; k < 3; ++k) x[i * 3 + k] = c[i % 8][k] + 0.2 * gauss();
+    pds_options o;
+    pds_options_init(&o);
+    o.radius = 0.05;
+    /* the dense grid (cells of side ~7) would see 200 candidates per point */
+    o.max_pair_work = 60.0 * (double)m;
+    int64_t *got = malloc(sizeof(int64_t) * (size_t)n), *want = malloc(sizeof(int64_t) * (size_t)n);
+    pds_error e;
+    CHECK(pds_eliminate(x, m, 3, n, &o, got, &e) == PDS_OK);
+    naive(x, m, 3, n, -1, o.radius, want);
+    double agree = overlap(got, want, n);
+    printf("clusters (sparse grid): agreement with the naive elimination %.3f\n", agree);
+    CHECK(agree >= 0.99);
+    free(x), free(got), free(want);
+}
+
 static void test_progressive_keeping_most(void) {
     /* n > M/2 with progressive order (a buffer once sized M - n) */
     int64_t m = 300, n = 290;
@@ -208,6 +244,7 @@ int main(void) {
     test_auto_radius();
     test_high_d_subspace();
     test_progressive_keeping_most();
+    test_sparse_grid_on_clusters();
     if (failures) {
         printf("%d failed\n", failures);
         return 1;
