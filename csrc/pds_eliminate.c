@@ -137,7 +137,7 @@ static void weigh_task(void *task, int64_t cb, int64_t ce) {
 }
 
 PDSI_INLINE void subtract_neighbours(pdsi_level *L, int32_t k, int d) {
-    PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_sub(&L->w[j], pdsi_contribution(L->s, dist2), 0));
+    PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_sub(&L->w[j], pdsi_contribution(L->s, dist2)));
 }
 
 /* ----------------------------------------------------------------- level -- */
@@ -154,7 +154,6 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     memset(&L, 0, sizeof L);
     L.space = *s;
     L.s = &L.space;
-    pdsi_space_set_scale(&L.space, 1); /* refined below once the grid is built */
     L.opt = opt;
     L.d = d;
     L.m = m;
@@ -207,7 +206,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     for (int64_t k = 0; k < m; ++k) {
         int64_t id = ids ? ids[L.order[k]] : L.order[k];
-        heap.e[k].key = pdsi_w_round(L.w[k], L.s->split);
+        heap.e[k].key = pdsi_w_round(L.w[k]);
         heap.e[k].id = (int32_t)k;
         heap.e[k].tie = (int32_t)id;
     }
@@ -217,7 +216,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     int64_t removed_count = 0;
     while (removed_count < m - n) {
         pdsi_heap_entry top = heap.e[0];
-        double now = pdsi_w_round(L.w[top.id], L.s->split);
+        double now = pdsi_w_round(L.w[top.id]);
         if (top.key != now) {
             heap.e[0].key = now;
             pdsi_heap_sift_top(&heap);

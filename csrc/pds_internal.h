@@ -5,7 +5,6 @@
 #include "pds.h"
 
 #include <math.h>
-#include <string.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,66 +15,46 @@
 #define PDSI_INLINE static inline
 #endif
 
-/* Weights are exact fixed point. A contribution c becomes the integer
- * floor(c 2^s), stored as two parts: h = its high part (units of 2^split)
- * and l < 2^split its low part. A weight keeps the sums of the h parts and
- * of the l parts in two independent int64 (no carry between them), so every
- * update is two integer additions that commute (threads may apply them in
- * any order, atomically) and the weight never depends on the order of
- * updates. Per level, split and s are the largest that keep both sums below
- * 2^62 for the most candidates any point has times the largest contribution:
- * about 117 bits for typical neighbour counts.
- *
- * Points are compared by the exact weight rounded to the nearest float64
- * (pdsi_w_round), i.e. as a float64 computation of the exact sum would rank
- * them; equal rounded weights go by the tie rule (smaller input index first).
- * pdsi_w_key gives that rounded value as an int64 with the same order. */
+/* Weights are exact 128-bit fixed point: a contribution c is stored as
+ * floor(c * 2^s), with s per level the largest that keeps every possible
+ * weight (the most candidates any point has, times the largest contribution)
+ * below 2^125. Integer sums are exact, so a weight does not depend on the
+ * order in which contributions are added or subtracted (nor on threads).
+ * Points are compared by the exact sum rounded to the nearest float64 (the
+ * resolution of the fixed point, about 1e-37 of the largest weight, is far
+ * finer), i.e. as a float64 computation of the exact sum would compare them;
+ * equal rounded weights go by the tie rule. */
+#define PDSI_WEIGHT_BITS 125
+
 typedef struct pdsi_weight {
-    int64_t hi, lo; /* value = hi * 2^split + lo */
+    uint64_t hi, lo;
 } pdsi_weight;
 
 PDSI_INLINE void pdsi_w_add(pdsi_weight *a, pdsi_weight b) {
-    a->hi += b.hi;
-    a->lo += b.lo;
+    uint64_t lo = a->lo + b.lo;
+    a->hi += b.hi + (lo < b.lo);
+    a->lo = lo;
 }
 
-/* a -= b; atomically (two relaxed atomic subtractions) when threads may
- * update a at once. */
-PDSI_INLINE void pdsi_w_sub(pdsi_weight *a, pdsi_weight b, int atomic) {
-    if (atomic) {
-        __atomic_fetch_sub(&a->hi, b.hi, __ATOMIC_RELAXED);
-        __atomic_fetch_sub(&a->lo, b.lo, __ATOMIC_RELAXED);
-    } else {
-        a->hi -= b.hi;
-        a->lo -= b.lo;
-    }
+PDSI_INLINE void pdsi_w_sub(pdsi_weight *a, pdsi_weight b) {
+    uint64_t borrow = a->lo < b.lo;
+    a->lo -= b.lo;
+    a->hi -= b.hi + borrow;
 }
 
-/* The weight rounded to the nearest double (ties to even): the exact value
- * hi 2^split + lo as a 128-bit integer, correctly rounded (top 64 bits with
- * the rest folded into a sticky bit). In units of 2^-s: only the order of
- * rounded values matters, and all weights of a level share s. */
-PDSI_INLINE double pdsi_w_round(pdsi_weight w, int split) {
-    uint64_t h = (uint64_t)w.hi >> (64 - split);
-    uint64_t l = (uint64_t)w.hi << split;
-    l += (uint64_t)w.lo;
-    h += l < (uint64_t)w.lo;
-    if (h == 0) return (double)l;
-    int bits = 0; /* significant bits of h */
-    for (uint64_t t = h; t; t >>= 1) bits++;
-    uint64_t top = bits == 64 ? h : (h << (64 - bits)) | (l >> bits);
-    uint64_t rest = bits == 64 ? l : l << (64 - bits);
+PDSI_INLINE int pdsi_w_eq(pdsi_weight a, pdsi_weight b) { return a.hi == b.hi && a.lo == b.lo; }
+
+/* The weight rounded to the nearest double (ties to even), exactly as a
+ * correctly rounded conversion of the 128-bit integer. */
+PDSI_INLINE double pdsi_w_round(pdsi_weight a) {
+    if (a.hi == 0) return (double)a.lo;
+    int bits = 0; /* significant bits of hi */
+    for (uint64_t h = a.hi; h; h >>= 1) bits++;
+    /* the top 64 bits, with the bits shifted out folded into a sticky bit */
+    uint64_t top = bits == 64 ? a.hi : (a.hi << (64 - bits)) | (a.lo >> bits);
+    uint64_t rest = bits == 64 ? a.lo : a.lo << (64 - bits);
     top |= rest != 0;
     return ldexp((double)top, bits);
-}
-
-/* pdsi_w_round as an int64 that orders the same way (the bit pattern of a
- * non-negative double is monotone in its value). */
-PDSI_INLINE int64_t pdsi_w_key(pdsi_weight w, int split) {
-    double r = pdsi_w_round(w, split);
-    int64_t k;
-    memcpy(&k, &r, sizeof k);
-    return k;
 }
 
 /* Most grid dimensions used for neighbour search. */
@@ -104,9 +83,7 @@ typedef struct pdsi_space {
     int images;       /* 2 for so3 (q and -q are searched), else 1              */
     double angle_factor; /* 0: euclidean key; 2 sphere, 4 so3: the distance is
                             angle_factor * asin(sqrt(key) / 2)                  */
-    double scale_hi;  /* 2^(s - split): a contribution's high part is floor(c scale_hi) */
-    double scale_lo;  /* 2^split                                                 */
-    int split;        /* bits of the low part (see pdsi_weight)                 */
+    double scale_hi;  /* 2^(s-64): the high word of floor(c 2^s) is floor(c scale_hi) */
 } pdsi_space;
 
 /* Checks the points: finite coordinates, inside the bounds when periodic. */
@@ -143,8 +120,7 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
 void pdsi_space_set_dmax(pdsi_space *s, double d_max);
 /* The largest contribution one neighbour can make (at distance d_min). */
 double pdsi_max_contribution(const pdsi_space *s);
-/* Sets the fixed-point scale (scale_hi, scale_lo, split) for weights that sum
- * at most max_terms contributions. */
+/* Sets s->scale_hi for weights that sum at most max_terms contributions. */
 void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms);
 
 /* Squared (euclidean, toroidal when periodic) distance. */
@@ -256,11 +232,10 @@ PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
      * repeats, so the bits agree on every CPU; pow is 20x slower and numpy's
      * own power differs from libm's in the last bit on some CPUs anyway */
     double c = pdsi_ipow(t, s->alpha_int, s->alpha);
-    /* floor(c 2^s) exactly, in two parts: the scalings are by powers of two
-     * and v - floor(v) is exact */
+    /* floor(c 2^s) exactly: both scalings are by powers of two */
     double v = c * s->scale_hi;
-    w.hi = (int64_t)v;
-    w.lo = (int64_t)((v - (double)w.hi) * s->scale_lo);
+    w.hi = (uint64_t)v;
+    w.lo = (uint64_t)((v - (double)w.hi) * 18446744073709551616.0);
     return w;
 }
 

@@ -158,20 +158,12 @@ double pdsi_max_contribution(const pdsi_space *s) {
 }
 
 void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
-    if (max_terms < 1) max_terms = 1;
-    int terms_bits = 0;
-    for (int64_t t = max_terms; t; t >>= 1) terms_bits++;
-    /* the low parts: each < 2^split, at most max_terms of them: < 2^62 */
-    s->split = 62 - terms_bits;
-    if (s->split < 1) s->split = 1;
-    /* the high parts: at most bound 2^(s - split) < 2^61 in all */
-    double bound = pdsi_max_contribution(s) * (double)max_terms;
+    double bound = pdsi_max_contribution(s) * (double)(max_terms > 0 ? max_terms : 1);
     int e = 0;
     if (bound > 0.0) frexp(bound, &e); /* bound < 2^e */
-    int shift = 61 - e;
+    int shift = PDSI_WEIGHT_BITS - 1 - e; /* one bit of margin for rounding */
     if (shift > 1000) shift = 1000;
-    s->scale_hi = ldexp(1.0, shift);
-    s->scale_lo = ldexp(1.0, s->split);
+    s->scale_hi = ldexp(1.0, shift - 64);
 }
 
 /* ----------------------------------------------------- radius="auto" -- */
