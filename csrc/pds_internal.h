@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#if !defined(__GNUC__)
+#include <stdatomic.h>
+#endif
 
 #if defined(__GNUC__)
 #define PDSI_INLINE static inline __attribute__((always_inline))
@@ -166,8 +169,95 @@ typedef struct pdsi_level {
     double *x;        /* m x d, cell order                        */
     int32_t *order;   /* row of the level's input, per sorted point */
     int64_t *w;       /* fixed-point weights                      */
-    uint8_t *removed;
+    uint8_t *removed; /* and w = PDSI_GONE once removed in the rounds */
+    int32_t *tie;     /* input index per sorted point (ties: smaller first) */
+    /* Neighbour lists (pds_eliminate.c), NULL when not stored: nb[k] points
+     * at nb_cnt[k] sorted indices, every j != k within d_max of k. */
+    int32_t **nb;
+    int32_t *nb_cnt;
+    int64_t **nbw;       /* NULL, or nbw[k][t] = the contribution of nb[k][t] */
+    int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
+    int64_t **nbw_chunks;
+    int64_t nb_nchunks;
+    int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
 } pdsi_level;
+
+/* Calls BODY with j for every neighbour j of k that has not been removed:
+ * from the stored list, else from the grid (then dist2 is also known there,
+ * but BODY must not rely on it). */
+#define PDSI_FOR_LIVE(L, k, D, BODY)                                                        \
+    do {                                                                                    \
+        if ((L)->nb) {                                                                      \
+            const int32_t *p_ = (L)->nb[k], *pe_ = p_ + (L)->nb_cnt[k];                     \
+            for (; p_ < pe_; ++p_) {                                                        \
+                int32_t j = *p_;                                                            \
+                if ((L)->removed[j]) continue;                                              \
+                BODY;                                                                       \
+            }                                                                               \
+        } else {                                                                            \
+            PDSI_FOR_NEIGHBOURS(L, k, D, BODY);                                             \
+        }                                                                                   \
+    } while (0)
+
+/* The weight of a point the rounds have removed: below every live weight
+ * (live weights are exact sums of contributions >= 0). */
+#define PDSI_GONE INT64_MIN
+
+/* a ranks above b in removal order: larger weight, or equal weight and
+ * smaller input index */
+PDSI_INLINE int pdsi_above(const pdsi_level *L, int32_t a, int32_t b) {
+    int64_t wa = L->w[a], wb = L->w[b];
+    return wa > wb || (wa == wb && L->tie[a] < L->tie[b]);
+}
+
+/* Subtracts v from *p: atomically when threads may touch p at once. Integer
+ * updates commute, so the result never depends on their order. */
+PDSI_INLINE void pdsi_sub(int64_t *p, int64_t v, int atomic) {
+    if (atomic) {
+#if defined(__GNUC__)
+        __atomic_fetch_sub(p, v, __ATOMIC_RELAXED);
+#else
+        atomic_fetch_sub_explicit((_Atomic int64_t *)p, v, memory_order_relaxed);
+#endif
+    } else {
+        *p -= v;
+    }
+}
+
+/* Subtracts k's contribution from each live neighbour (k itself is already
+ * marked removed or is about to be; its list does not contain it). */
+#define PDSI_SUBTRACT_NEIGHBOURS(L, k, D, ATOMIC)                                           \
+    do {                                                                                    \
+        if ((L)->nbw) {                                                                     \
+            const int32_t *p_ = (L)->nb[k];                                                 \
+            const int64_t *c_ = (L)->nbw[k];                                                \
+            for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_)                        \
+                if (!(L)->removed[p_[t_]]) pdsi_sub(&(L)->w[p_[t_]], c_[t_], ATOMIC);       \
+        } else {                                                                            \
+            const double *xs_ = (L)->x + (int64_t)(k) * (D);                                \
+            PDSI_FOR_LIVE(L, k, D,                                                          \
+                          pdsi_sub(&(L)->w[j],                                              \
+                                   pdsi_contribution((L)->s,                                \
+                                                     pdsi_dist2(xs_, (L)->x + (int64_t)j * (D), \
+                                                                (D), (L)->s->period)),      \
+                                   ATOMIC));                                                \
+        }                                                                                   \
+    } while (0)
+
+/* pds_eliminate with the last `tail` removals of every level left to the
+ * sequential heap (pds_eliminate uses a small fixed tail; INT64_MAX runs the
+ * heap alone: the tests compare the two). */
+pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
+                               const pds_options *opt, int64_t tail, int64_t *out,
+                               pds_error *err);
+
+/* ---- exact parallel elimination in rounds (pds_rounds.c) ---- */
+/* Removes points from level L while more than `tail` removals of `*left`
+ * remain, exactly as the sequential heap run would (same set, same removal
+ * weights). Appends each removed point's sorted index to rm[*count] and its
+ * weight at removal to rm_w[*count] (when rm_w is not NULL). */
+pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, int64_t *rm_w,
+                       int64_t *count, pds_error *err);
 
 /* Calls body(j, dist2) for every sorted point j != k within d_max of k that
  * has not been removed. A macro, so the compiler sees a constant d. */

@@ -1,0 +1,361 @@
+/* pds_rounds.c - exact parallel elimination in rounds.
+ *
+ * The sequential run removes, R times, the live point of largest key, where
+ * key(x) = (w(x), -input index of x) ordered lexicographically, and then
+ * subtracts x's contribution from its neighbours (the points within d_max;
+ * contributions are symmetric and >= 0). Two facts about it:
+ *
+ * (a) Keys only decrease, and the removal keys strictly decrease along the
+ *     run: after removing the maximum, every other key is <= what it was,
+ *     hence below the removed one (keys are distinct).
+ *
+ * (b) Let x be live with key(x) > key(y) for every live neighbour y of x.
+ *     While x is live its key stays key(x): only a neighbour's removal can
+ *     lower it, and a neighbour y is never the maximum while x is live,
+ *     since key(y) <= its first value < key(x). So if fewer than R live
+ *     points have a key above key(x), x is removed within the R steps (else
+ *     R points of larger removal key, hence of larger current key, would
+ *     exist), with removal key key(x).
+ *
+ * Lemma. Let x be as in (b), removed at step k of the run s_1 .. s_R from
+ * state S. Then the run from S' = S with x removed now (its contribution
+ * subtracted, R - 1 steps) is s_1 .. s_{k-1}, s_{k+1} .. s_R, every point
+ * with the same removal key. Proof: s_1 .. s_{k-1} are not neighbours of x
+ * (b). Before step j < k, S' differs from the run's state only in that x is
+ * gone and x's neighbours are lighter; s_j is not a neighbour of x, so its
+ * key is unchanged while every other key is <= its key in the run: s_j is
+ * still the maximum. After step k - 1, S' has removed exactly the points the
+ * run has after step k, and weights are sums over live neighbours, so the
+ * states are equal and the runs coincide from there.
+ *
+ * A round. Let T be a key such that the candidates C = {live x: key(x) >= T}
+ * number at most R. Every x in C has fewer than R live points above it (they
+ * are all in C). Let M be the x in C whose key exceeds the key of every live
+ * neighbour (neighbours outside C are below T, so only neighbours in C can
+ * block). Two points of M are never neighbours (each would be above the
+ * other). Removing one x of M: by the lemma the run continues as before
+ * without x; the other points of M keep their keys and stay above their
+ * neighbours (whose keys only dropped), and C shrinks by at least one while
+ * R drops by one, so they still qualify. By induction, removing all of M at
+ * once (subtracting their contributions in any order: the weights are exact
+ * integers) leaves a state whose run is the original run without M, and
+ * every point of M has its run's removal key. T stays valid for later
+ * rounds: keys only decrease, so |C| drops by at least |M| while R drops by
+ * |M|. The largest key of C is always in M, so every round removes a point;
+ * when C is empty a new T is chosen from the live keys (the R-th largest).
+ *
+ * So the rounds remove the same points as the sequential run with the same
+ * removal keys, whatever the threads; by (a) sorting the removals by key
+ * descending gives the run's order. */
+#include "pds_internal.h"
+
+#include <string.h>
+#ifdef PDS_ROUNDS_STATS
+#include <stdio.h>
+#include <time.h>
+static double stats_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+static int64_t full_scans;
+#define TIC(v) double v = stats_now()
+#define TOC(acc, v) acc += stats_now() - v
+#else
+#define TIC(v)
+#define TOC(acc, v)
+#endif
+
+/* candidates per block: the unit of parallel work and of compaction (fixed,
+ * so the compacted order does not depend on the threads) */
+#define BLOCK 2048
+
+typedef struct key {
+    int64_t w;
+    int32_t tie;
+    int32_t id;
+} key;
+
+PDSI_INLINE int key_above(const key *a, const key *b) {
+    return a->w > b->w || (a->w == b->w && a->tie < b->tie);
+}
+
+/* Moves the r largest keys (1 <= r <= n) to a[0 .. r); a[r - 1] is the r-th
+ * largest. Quickselect with median-of-three pivots. */
+static void select_top(key *a, int64_t n, int64_t r) {
+    int64_t lo = 0, hi = n - 1, want = r - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        /* order a[lo], a[mid], a[hi] descending; pivot the middle one */
+        key t;
+        if (key_above(&a[mid], &a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;
+        if (key_above(&a[hi], &a[lo])) t = a[hi], a[hi] = a[lo], a[lo] = t;
+        if (key_above(&a[hi], &a[mid])) t = a[hi], a[hi] = a[mid], a[mid] = t;
+        key p = a[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (key_above(&a[i], &p)) ++i;
+            while (key_above(&p, &a[j])) --j;
+            if (i <= j) {
+                t = a[i], a[i] = a[j], a[j] = t;
+                ++i, --j;
+            }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else return;
+    }
+}
+
+typedef struct rounds {
+    pdsi_level *L;
+    int32_t *cand, *next, *maxima;
+    int32_t *blocker; /* per point: a live neighbour above it when last tested, or -1 */
+    uint8_t *status; /* per candidate: 0 dropped, 1 kept, 2 removed now */
+    int64_t ncand;
+    int64_t *nkeep, *nmax; /* per block, then their exclusive prefix sums */
+    int64_t tw;             /* the threshold key T = (tw, -ttie) */
+    int32_t ttie;
+    int32_t *rm;
+    int64_t *rm_w;
+    int64_t count, nmaxima;
+    double frac; /* the most candidates, as a fraction of the live points */
+} rounds;
+
+/* x is a local maximum: no live neighbour ranks above it */
+PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int D) {
+    int64_t wx = L->w[x];
+    int32_t tx = L->tie[x];
+    if (L->nb) {
+        /* the neighbour that blocked x last time usually still does */
+        int32_t b = blocker[x];
+        if (b >= 0 && (L->w[b] > wx || (L->w[b] == wx && L->tie[b] < tx))) return 0;
+#ifdef PDS_ROUNDS_STATS
+        full_scans++;
+#endif
+        const int32_t *p = L->nb[x], *e = p + L->nb_cnt[x];
+        for (; p < e; ++p) {
+            int32_t j = *p;
+            int64_t wj = L->w[j]; /* PDSI_GONE once removed */
+            if (wj < wx) continue;
+            if (wj > wx || L->tie[j] < tx) {
+                blocker[x] = j;
+                return 0;
+            }
+        }
+        return 1;
+    }
+    int32_t r[2 * PDSI_MAX_RANGES];
+    int nr = pdsi_grid_ranges(&L->grid, L->grid.cell_of[x], r);
+    const double *xk = L->x + (int64_t)x * D;
+    for (int q = 0; q < nr; ++q) {
+        for (int32_t j = r[2 * q]; j < r[2 * q + 1]; ++j) {
+            int64_t wj = L->w[j];
+            if (j == x || wj < wx) continue;
+            if (wj == wx && L->tie[j] > tx) continue;
+            if (pdsi_dist2(xk, L->x + (int64_t)j * D, D, L->s->period) < L->s->search2) return 0;
+        }
+    }
+    return 1;
+}
+
+PDSI_INLINE void test_block(rounds *R, int64_t blk, int D) {
+    const pdsi_level *L = R->L;
+    int64_t b = blk * BLOCK, e = b + BLOCK < R->ncand ? b + BLOCK : R->ncand;
+    int64_t keep = 0, max = 0;
+    for (int64_t i = b; i < e; ++i) {
+        int32_t x = R->cand[i];
+        int64_t wx = L->w[x];
+        uint8_t st;
+        if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) st = 0;
+        else if (local_max(L, R->blocker, x, D)) st = 2, max++;
+        else st = 1, keep++;
+        R->status[i] = st;
+    }
+    R->nkeep[blk] = keep;
+    R->nmax[blk] = max;
+}
+
+static void test_task(void *task, int64_t b, int64_t e) {
+    rounds *R = task;
+    for (int64_t blk = b; blk < e; ++blk) {
+        switch (R->L->d) {
+        case 1: test_block(R, blk, 1); break;
+        case 2: test_block(R, blk, 2); break;
+        case 3: test_block(R, blk, 3); break;
+        default: test_block(R, blk, R->L->d); break;
+        }
+    }
+}
+
+/* writes the kept candidates and the maxima of each block at its offsets,
+ * marks the maxima removed and records their removal keys */
+static void scatter_task(void *task, int64_t b, int64_t e) {
+    rounds *R = task;
+    pdsi_level *L = R->L;
+    for (int64_t blk = b; blk < e; ++blk) {
+        int64_t i0 = blk * BLOCK, i1 = i0 + BLOCK < R->ncand ? i0 + BLOCK : R->ncand;
+        int64_t k = R->nkeep[blk], q = R->nmax[blk];
+        for (int64_t i = i0; i < i1; ++i) {
+            int32_t x = R->cand[i];
+            if (R->status[i] == 1) {
+                R->next[k++] = x;
+            } else if (R->status[i] == 2) {
+                R->maxima[q] = x;
+                R->rm[R->count + q] = x;
+                if (R->rm_w) R->rm_w[R->count + q] = L->w[x];
+                L->removed[x] = 1;
+                L->w[x] = PDSI_GONE;
+                q++;
+            }
+        }
+    }
+}
+
+PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
+    pdsi_level *L = R->L;
+    int atomic = L->parallel;
+    for (int64_t i = b; i < e; ++i) {
+        int32_t x = R->maxima[i];
+        PDSI_SUBTRACT_NEIGHBOURS(L, x, D, atomic);
+    }
+}
+
+static void subtract_task(void *task, int64_t b, int64_t e) {
+    rounds *R = task;
+    switch (R->L->d) {
+    case 1: subtract_block(R, b, e, 1); break;
+    case 2: subtract_block(R, b, e, 2); break;
+    case 3: subtract_block(R, b, e, 3); break;
+    default: subtract_block(R, b, e, R->L->d); break;
+    }
+}
+
+/* T := the key of the `left`-th largest live point; cand := every live point
+ * with key >= T, in index order */
+static int choose_threshold(rounds *R, int64_t left, key *keys) {
+    pdsi_level *L = R->L;
+    int64_t live = 0;
+    for (int64_t k = 0; k < L->m; ++k) {
+        if (L->removed[k]) continue;
+        keys[live].w = L->w[k];
+        keys[live].tie = L->tie[k];
+        keys[live].id = (int32_t)k;
+        live++;
+    }
+    if (left > live) left = live;
+    /* a smaller candidate set has denser local maxima: fewer tests per
+     * removal, at the price of more selections */
+    int64_t cap = (int64_t)((double)live * R->frac);
+    if (left > cap) left = cap > 0 ? cap : 1;
+    if (left < 1) return 0;
+    select_top(keys, live, left);
+    key t = keys[left - 1];
+    R->tw = t.w;
+    R->ttie = t.tie;
+    /* the selected ones, back in index order */
+    int64_t c = 0;
+    for (int64_t k = 0; k < L->m; ++k) {
+        if (L->removed[k]) continue;
+        int64_t wk = L->w[k];
+        if (wk > t.w || (wk == t.w && L->tie[k] <= t.tie)) R->cand[c++] = (int32_t)k;
+    }
+    R->ncand = c;
+    return 1;
+}
+
+pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, int64_t *rm_w,
+                       int64_t *count, pds_error *err) {
+    if (*left <= tail) return PDS_OK;
+    int64_t m = L->m;
+    pds_status st = PDS_OK;
+    rounds R;
+    memset(&R, 0, sizeof R);
+    R.L = L;
+    R.rm = rm;
+    R.rm_w = rm_w;
+    R.count = *count;
+    R.frac = 0.25;
+#ifdef PDS_ROUNDS_STATS
+    if (getenv("PDS_FRAC")) R.frac = atof(getenv("PDS_FRAC"));
+#endif
+    int64_t nblk_max = m / BLOCK + 2;
+    R.cand = malloc(sizeof(int32_t) * (size_t)m);
+    R.next = malloc(sizeof(int32_t) * (size_t)m);
+    R.maxima = malloc(sizeof(int32_t) * (size_t)m);
+    R.status = malloc((size_t)m);
+    R.blocker = malloc(sizeof(int32_t) * (size_t)m);
+    R.nkeep = malloc(sizeof(int64_t) * (size_t)nblk_max);
+    R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
+    key *keys = malloc(sizeof(key) * (size_t)m);
+#ifdef PDS_ROUNDS_STATS
+    int64_t phases = 0, nrounds = 0, tests = 0;
+    double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
+#endif
+    if (!R.cand || !R.next || !R.maxima || !R.status || !R.blocker || !R.nkeep || !R.nmax || !keys) {
+        st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+        goto done;
+    }
+    memset(R.blocker, 0xff, sizeof(int32_t) * (size_t)m);
+    while (*left > tail) {
+        if (L->opt->cancel && *L->opt->cancel) {
+            st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
+            goto done;
+        }
+        if (R.ncand == 0) {
+            TIC(t0);
+            int ok = choose_threshold(&R, *left, keys);
+            TOC(t_sel, t0);
+            if (!ok) break;
+#ifdef PDS_ROUNDS_STATS
+            phases++;
+#endif
+        }
+#ifdef PDS_ROUNDS_STATS
+        nrounds++;
+        tests += R.ncand;
+#endif
+        int64_t nblk = (R.ncand + BLOCK - 1) / BLOCK;
+        TIC(t1);
+        pdsi_parallel(L->opt, nblk, 1, test_task, &R);
+        TOC(t_test, t1);
+        int64_t k = 0, q = 0;
+        for (int64_t b = 0; b < nblk; ++b) {
+            int64_t a = R.nkeep[b], c = R.nmax[b];
+            R.nkeep[b] = k, R.nmax[b] = q;
+            k += a, q += c;
+        }
+        TIC(t2);
+        pdsi_parallel(L->opt, nblk, 1, scatter_task, &R);
+        TOC(t_scat, t2);
+        TIC(t3);
+        int32_t *t = R.cand;
+        R.cand = R.next, R.next = t;
+        R.ncand = k;
+        R.nmaxima = q;
+        if (L->s->search2 > 0.0) pdsi_parallel(L->opt, q, 256, subtract_task, &R);
+        TOC(t_sub, t3);
+        R.count += q;
+        *left -= q;
+#ifdef PDS_ROUNDS_STATS
+        if (getenv("PDS_ROUND_LOG")) fprintf(stderr, "  cand %lld max %lld kept %lld left %lld\n", (long long)(nblk ? R.ncand + q : 0), (long long)q, (long long)k, (long long)*left);
+#endif
+    }
+done:
+#ifdef PDS_ROUNDS_STATS
+    fprintf(stderr, "rounds: %lld phases, %lld rounds, %lld tests, left %lld\n", (long long)phases,
+            (long long)nrounds, (long long)tests, (long long)*left);
+    fprintf(stderr, "full scans %lld\n", (long long)full_scans);
+    fprintf(stderr, "select %.3f test %.3f scatter %.3f subtract %.3f s\n", t_sel, t_test, t_scat, t_sub);
+#endif
+    *count = R.count;
+    free(R.cand);
+    free(R.next);
+    free(R.maxima);
+    free(R.status);
+    free(R.blocker);
+    free(R.nkeep);
+    free(R.nmax);
+    free(keys);
+    return st;
+}
