@@ -87,17 +87,22 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
 }
 
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) {
-    (void)n;
     (void)opt;
-    if (m < 1 || d < 1) return 0;
+    if (m < 1 || d < 1 || n < 1) return 0;
     size_t M = (size_t)m;
-    return M * (size_t)d * sizeof(double)      /* points in cell order       */
-           + M * sizeof(int32_t) * 2           /* order, cell of each point  */
-           + M * sizeof(int32_t) * 2 + 64 * 4  /* grid cells (<= 2M)         */
-           + M * sizeof(int64_t)               /* weights                    */
-           + M * sizeof(pdsi_heap_entry)       /* heap                       */
-           + M * sizeof(uint8_t)               /* removed flags              */
-           + M * sizeof(int64_t) * 2;          /* kept / removed id lists    */
+    size_t per_point = (size_t)d * sizeof(double) /* points in cell order          */
+                       + 3 * sizeof(int32_t)       /* order, cell of each, grid cell */
+                       + sizeof(int64_t)           /* weight                         */
+                       + 2                         /* removed, kept flags            */
+                       + sizeof(int32_t)           /* input index (ties)             */
+                       + sizeof(int32_t *) + sizeof(int32_t) /* neighbour list head  */
+                       + 5 * sizeof(int32_t) + 1   /* rounds: candidates, blockers   */
+                       + 2 * sizeof(int64_t);      /* removal records, kept ids      */
+    /* neighbour ids of uniform points: about 3.6 (2D), 5.9 (3D), 2^d
+     * candidates per point per M/n; clustered points have more */
+    double per = d == 2 ? 3.63 : d == 3 ? 5.92 : ldexp(1.0, d > 30 ? 30 : d);
+    double lists = (double)m * per * ((double)m / (double)n) * sizeof(int32_t);
+    return M * per_point + (size_t)lists + (8 * 32768 + 8) * 16;
 }
 
 /* --------------------------------------------------------------- weights -- */
@@ -440,9 +445,12 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         int lists = list_bytes <= 6e9 &&
                     (opt->max_memory == 0 ||
                      list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <= (double)opt->max_memory);
-        /* contributions too (8 bytes per entry) while the lists are small:
-         * about pairs / 3 entries for uniform points */
-        int contribs = pairs * (double)sizeof(int64_t) / 3.0 <= CONTRIB_BYTES &&
+        /* contributions too (8 bytes per entry) while the lists are small.
+         * Uniform points have about pairs * (ball / stencil volume) entries:
+         * 0.67, 0.35, 0.16 of the candidates on 1, 2, 3 grid axes */
+        static const double hit[4] = {1.0, 0.67, 0.35, 0.16};
+        double entries = pairs * hit[L.grid.g];
+        int contribs = entries * (double)sizeof(int64_t) <= CONTRIB_BYTES &&
                        (opt->max_memory == 0 ||
                         3.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
                             (double)opt->max_memory);

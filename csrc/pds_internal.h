@@ -26,6 +26,13 @@
  * float64 rounding of the same sums. */
 #define PDSI_WEIGHT_LIMIT 62
 
+/* A hint to fetch memory that will soon be read (no effect elsewhere). */
+#if defined(__GNUC__)
+#define PDSI_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PDSI_PREFETCH(p) ((void)0)
+#endif
+
 /* Most grid dimensions used for neighbour search. */
 #define PDSI_GRID_MAX_DIMS 3
 

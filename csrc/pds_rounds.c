@@ -58,7 +58,6 @@ static double stats_now(void) {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
-static int64_t full_scans;
 #define TIC(v) double v = stats_now()
 #define TOC(acc, v) acc += stats_now() - v
 #else
@@ -120,6 +119,8 @@ typedef struct rounds {
     int64_t *rm_w;
     int64_t count, nmaxima;
     double frac; /* the most candidates, as a fraction of the live points */
+    key *keys;   /* room for nkeys keys, for choosing thresholds */
+    int64_t nkeys;
 } rounds;
 
 /* x is a local maximum: no live neighbour ranks above it */
@@ -130,9 +131,6 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int 
         /* the neighbour that blocked x last time usually still does */
         int32_t b = blocker[x];
         if (b >= 0 && (L->w[b] > wx || (L->w[b] == wx && L->tie[b] < tx))) return 0;
-#ifdef PDS_ROUNDS_STATS
-        full_scans++;
-#endif
         const int32_t *p = L->nb[x], *e = p + L->nb_cnt[x];
         for (; p < e; ++p) {
             int32_t j = *p;
@@ -165,6 +163,16 @@ PDSI_INLINE void test_block(rounds *R, int64_t blk, int D) {
     int64_t keep = 0, max = 0;
     for (int64_t i = b; i < e; ++i) {
         int32_t x = R->cand[i];
+        if (L->nb && i + 16 < e) {
+            /* memory latency bounds this loop: fetch ahead */
+            int32_t y = R->cand[i + 16], z = R->cand[i + 8];
+            PDSI_PREFETCH(&L->w[y]);
+            PDSI_PREFETCH(&R->blocker[y]);
+            PDSI_PREFETCH(&L->nb[y]);
+            PDSI_PREFETCH(&L->nb_cnt[y]);
+            PDSI_PREFETCH(L->nb[z]);
+            if (R->blocker[z] >= 0) PDSI_PREFETCH(&L->w[R->blocker[z]]);
+        }
         int64_t wx = L->w[x];
         uint8_t st;
         if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) st = 0;
@@ -217,6 +225,16 @@ PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
     int atomic = L->parallel;
     for (int64_t i = b; i < e; ++i) {
         int32_t x = R->maxima[i];
+        if (L->nbw && i + 8 < e) {
+            int32_t y = R->maxima[i + 8], z = R->maxima[i + 4];
+            PDSI_PREFETCH(&L->nb[y]);
+            PDSI_PREFETCH(&L->nbw[y]);
+            PDSI_PREFETCH(&L->nb_cnt[y]);
+            PDSI_PREFETCH(L->nb[z]);
+            PDSI_PREFETCH(L->nbw[z]);
+            const int32_t *p = L->nb[z];
+            for (int32_t t = 0, c = L->nb_cnt[z]; t < c; t += 4) PDSI_PREFETCH(&L->w[p[t]]);
+        }
         PDSI_SUBTRACT_NEIGHBOURS(L, x, D, atomic);
     }
 }
@@ -231,36 +249,102 @@ static void subtract_task(void *task, int64_t b, int64_t e) {
     }
 }
 
-/* T := the key of the `left`-th largest live point; cand := every live point
- * with key >= T, in index order */
-static int choose_threshold(rounds *R, int64_t left, key *keys) {
+/* ---- choosing the threshold ---- */
+
+/* points per block of the candidate filter */
+#define FILTER_BLOCK 16384
+/* a sample of about this many live keys places the threshold on big levels */
+#define SAMPLE 32768
+
+PDSI_INLINE int at_or_above(const pdsi_level *L, int32_t k, int64_t tw, int32_t ttie) {
+    int64_t wk = L->w[k]; /* PDSI_GONE when removed: below every threshold */
+    return wk > tw || (wk == tw && L->tie[k] <= ttie);
+}
+
+static void count_task(void *task, int64_t b, int64_t e) {
+    rounds *R = task;
+    const pdsi_level *L = R->L;
+    for (int64_t blk = b; blk < e; ++blk) {
+        int64_t k0 = blk * FILTER_BLOCK, k1 = k0 + FILTER_BLOCK < L->m ? k0 + FILTER_BLOCK : L->m;
+        int64_t c = 0;
+        for (int64_t k = k0; k < k1; ++k) c += at_or_above(L, (int32_t)k, R->tw, R->ttie);
+        R->nkeep[blk] = c;
+    }
+}
+
+static void fill_task(void *task, int64_t b, int64_t e) {
+    rounds *R = task;
+    const pdsi_level *L = R->L;
+    for (int64_t blk = b; blk < e; ++blk) {
+        int64_t k0 = blk * FILTER_BLOCK, k1 = k0 + FILTER_BLOCK < L->m ? k0 + FILTER_BLOCK : L->m;
+        int64_t c = R->nkeep[blk];
+        for (int64_t k = k0; k < k1; ++k)
+            if (at_or_above(L, (int32_t)k, R->tw, R->ttie)) R->cand[c++] = (int32_t)k;
+    }
+}
+
+/* cand := every live point with key >= T, in index order; returns how many */
+static int64_t filter(rounds *R) {
+    int64_t nblk = (R->L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, total = 0;
+    pdsi_parallel(R->L->opt, nblk, 1, count_task, R);
+    for (int64_t b = 0; b < nblk; ++b) {
+        int64_t c = R->nkeep[b];
+        R->nkeep[b] = total;
+        total += c;
+    }
+    return total;
+}
+
+/* T := about the `want`-th largest live key, never with more than `left`
+ * live keys at or above it; cand := those keys' points. The exact rank comes
+ * from a quickselect over all live keys; big levels first try the same rank
+ * in a regular sample, which is as good and far cheaper, and keep it when
+ * the count allows. */
+static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live) {
     pdsi_level *L = R->L;
-    int64_t live = 0;
-    for (int64_t k = 0; k < L->m; ++k) {
-        if (L->removed[k]) continue;
-        keys[live].w = L->w[k];
-        keys[live].tie = L->tie[k];
-        keys[live].id = (int32_t)k;
-        live++;
+    if (want > left) want = left;
+    if (want < 1 || live < 1) return 0;
+    key *keys = R->keys;
+    if (live > 8 * SAMPLE) {
+        int64_t step = live / SAMPLE, ns = 0;
+        for (int64_t k = 0; k < L->m; k += step) {
+            if (L->w[k] == PDSI_GONE) continue;
+            keys[ns].w = L->w[k], keys[ns].tie = L->tie[k], keys[ns].id = (int32_t)k;
+            ns++;
+        }
+        /* aim a little high when the count must stay under `left` */
+        double rank = (double)want * (double)ns / (double)live;
+        if (want == left) rank *= 0.9;
+        int64_t r = (int64_t)rank;
+        if (r >= 1 && r <= ns) {
+            select_top(keys, ns, r);
+            R->tw = keys[r - 1].w, R->ttie = keys[r - 1].tie;
+            int64_t c = filter(R);
+            if (c <= left && c >= 1) {
+                pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, 1, fill_task, R);
+                R->ncand = c;
+                return 1;
+            }
+        }
     }
-    if (left > live) left = live;
-    /* a smaller candidate set has denser local maxima: fewer tests per
-     * removal, at the price of more selections */
-    int64_t cap = (int64_t)((double)live * R->frac);
-    if (left > cap) left = cap > 0 ? cap : 1;
-    if (left < 1) return 0;
-    select_top(keys, live, left);
-    key t = keys[left - 1];
-    R->tw = t.w;
-    R->ttie = t.tie;
-    /* the selected ones, back in index order */
-    int64_t c = 0;
-    for (int64_t k = 0; k < L->m; ++k) {
-        if (L->removed[k]) continue;
-        int64_t wk = L->w[k];
-        if (wk > t.w || (wk == t.w && L->tie[k] <= t.tie)) R->cand[c++] = (int32_t)k;
+    if (R->nkeys < live) {
+        /* the exact rank needs every live key */
+        free(R->keys);
+        R->nkeys = 0;
+        R->keys = keys = malloc(sizeof(key) * (size_t)live);
+        if (!keys) return -1;
+        R->nkeys = live;
     }
-    R->ncand = c;
+    int64_t n = 0;
+    for (int64_t k = 0; k < L->m; ++k) {
+        if (L->w[k] == PDSI_GONE) continue;
+        keys[n].w = L->w[k], keys[n].tie = L->tie[k], keys[n].id = (int32_t)k;
+        n++;
+    }
+    select_top(keys, n, want);
+    R->tw = keys[want - 1].w, R->ttie = keys[want - 1].tie;
+    R->ncand = filter(R);
+    pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, 1, fill_task, R);
     return 1;
 }
 
@@ -275,11 +359,9 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.rm = rm;
     R.rm_w = rm_w;
     R.count = *count;
+    int64_t first = *count; /* removals recorded before this call */
     R.frac = 0.25;
-#ifdef PDS_ROUNDS_STATS
-    if (getenv("PDS_FRAC")) R.frac = atof(getenv("PDS_FRAC"));
-#endif
-    int64_t nblk_max = m / BLOCK + 2;
+    int64_t nblk_max = m / BLOCK + m / FILTER_BLOCK + 2;
     R.cand = malloc(sizeof(int32_t) * (size_t)m);
     R.next = malloc(sizeof(int32_t) * (size_t)m);
     R.maxima = malloc(sizeof(int32_t) * (size_t)m);
@@ -287,12 +369,13 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.blocker = malloc(sizeof(int32_t) * (size_t)m);
     R.nkeep = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
-    key *keys = malloc(sizeof(key) * (size_t)m);
+    R.nkeys = m < 8 * SAMPLE + 8 ? m : 8 * SAMPLE + 8;
+    R.keys = malloc(sizeof(key) * (size_t)R.nkeys);
 #ifdef PDS_ROUNDS_STATS
     int64_t phases = 0, nrounds = 0, tests = 0;
     double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
 #endif
-    if (!R.cand || !R.next || !R.maxima || !R.status || !R.blocker || !R.nkeep || !R.nmax || !keys) {
+    if (!R.cand || !R.next || !R.maxima || !R.status || !R.blocker || !R.nkeep || !R.nmax || !R.keys) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
         goto done;
     }
@@ -304,7 +387,13 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         }
         if (R.ncand == 0) {
             TIC(t0);
-            int ok = choose_threshold(&R, *left, keys);
+            int64_t live = m - (R.count - first);
+            int64_t want = (int64_t)((double)live * R.frac);
+            int ok = choose_threshold(&R, want > 0 ? want : 1, *left, live);
+            if (ok < 0) {
+                st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+                goto done;
+            }
             TOC(t_sel, t0);
             if (!ok) break;
 #ifdef PDS_ROUNDS_STATS
@@ -337,15 +426,11 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         TOC(t_sub, t3);
         R.count += q;
         *left -= q;
-#ifdef PDS_ROUNDS_STATS
-        if (getenv("PDS_ROUND_LOG")) fprintf(stderr, "  cand %lld max %lld kept %lld left %lld\n", (long long)(nblk ? R.ncand + q : 0), (long long)q, (long long)k, (long long)*left);
-#endif
     }
 done:
 #ifdef PDS_ROUNDS_STATS
     fprintf(stderr, "rounds: %lld phases, %lld rounds, %lld tests, left %lld\n", (long long)phases,
             (long long)nrounds, (long long)tests, (long long)*left);
-    fprintf(stderr, "full scans %lld\n", (long long)full_scans);
     fprintf(stderr, "select %.3f test %.3f scatter %.3f subtract %.3f s\n", t_sel, t_test, t_scat, t_sub);
 #endif
     *count = R.count;
@@ -356,6 +441,6 @@ done:
     free(R.blocker);
     free(R.nkeep);
     free(R.nmax);
-    free(keys);
+    free(R.keys);
     return st;
 }
