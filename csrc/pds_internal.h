@@ -117,7 +117,7 @@ PDSI_INLINE int64_t pdsi_contribution(const pdsi_space *s, double dist2) {
     return (int64_t)(c * s->scale);
 }
 
-/* ---- neighbour search: a uniform grid with cells of side >= d_max (pds_grid.c) ---- */
+/* ---- neighbour search: a uniform grid with cells of side >= d_max / reach (pds_grid.c) ---- */
 typedef struct pdsi_grid {
     int g;                            /* grid dimensions in use (0: one cell) */
     int axis[PDSI_GRID_MAX_DIMS];     /* which coordinate each grid dim uses  */
@@ -125,13 +125,15 @@ typedef struct pdsi_grid {
     double origin[PDSI_GRID_MAX_DIMS];
     double inv_side[PDSI_GRID_MAX_DIMS];
     int periodic;
+    int reach;                        /* cells of side >= d_max / reach: the
+                                         neighbours lie within reach cells    */
     int64_t ncell;                    /* product of cells                      */
     int32_t *start;                   /* ncell + 1 offsets into sorted order   */
     int32_t *cell_of;                 /* cell of each sorted point             */
 } pdsi_grid;
 
 /* Most (begin, end) ranges pdsi_grid_ranges writes. */
-#define PDSI_MAX_RANGES 32
+#define PDSI_MAX_RANGES 64
 
 /* Sorts the m points into cell order: writes order[k] = input index of the
  * k-th point in cell order (stable: ascending input index within a cell). */

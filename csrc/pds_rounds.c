@@ -68,6 +68,11 @@ static double stats_now(void) {
 /* candidates per block: the unit of parallel work and of compaction (fixed,
  * so the compacted order does not depend on the threads) */
 #define BLOCK 2048
+/* the least work worth a parallel call: every call waits for its slowest
+ * thread, and a round has three */
+#define TEST_GRAIN 8       /* blocks of candidates */
+#define SUBTRACT_GRAIN 1024 /* removed points */
+#define FILTER_GRAIN 4     /* filter blocks */
 
 typedef struct key {
     int64_t w;
@@ -286,7 +291,7 @@ static void fill_task(void *task, int64_t b, int64_t e) {
 /* cand := every live point with key >= T, in index order; returns how many */
 static int64_t filter(rounds *R) {
     int64_t nblk = (R->L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, total = 0;
-    pdsi_parallel(R->L->opt, nblk, 1, count_task, R);
+    pdsi_parallel(R->L->opt, nblk, FILTER_GRAIN, count_task, R);
     for (int64_t b = 0; b < nblk; ++b) {
         int64_t c = R->nkeep[b];
         R->nkeep[b] = total;
@@ -305,8 +310,9 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     if (want > left) want = left;
     if (want < 1 || live < 1) return 0;
     key *keys = R->keys;
-    if (live > 8 * SAMPLE) {
-        int64_t step = live / SAMPLE, ns = 0;
+    if (live >= 16 * 1024) {
+        int64_t size = live / 8 < SAMPLE ? live / 8 : SAMPLE;
+        int64_t step = live / size, ns = 0;
         for (int64_t k = 0; k < L->m; k += step) {
             if (L->w[k] == PDSI_GONE) continue;
             keys[ns].w = L->w[k], keys[ns].tie = L->tie[k], keys[ns].id = (int32_t)k;
@@ -321,7 +327,7 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
             R->tw = keys[r - 1].w, R->ttie = keys[r - 1].tie;
             int64_t c = filter(R);
             if (c <= left && c >= 1) {
-                pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, 1, fill_task, R);
+                pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, FILTER_GRAIN, fill_task, R);
                 R->ncand = c;
                 return 1;
             }
@@ -344,7 +350,7 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     select_top(keys, n, want);
     R->tw = keys[want - 1].w, R->ttie = keys[want - 1].tie;
     R->ncand = filter(R);
-    pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, 1, fill_task, R);
+    pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, FILTER_GRAIN, fill_task, R);
     return 1;
 }
 
@@ -406,7 +412,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
 #endif
         int64_t nblk = (R.ncand + BLOCK - 1) / BLOCK;
         TIC(t1);
-        pdsi_parallel(L->opt, nblk, 1, test_task, &R);
+        pdsi_parallel(L->opt, nblk, TEST_GRAIN, test_task, &R);
         TOC(t_test, t1);
         int64_t k = 0, q = 0;
         for (int64_t b = 0; b < nblk; ++b) {
@@ -415,14 +421,14 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
             k += a, q += c;
         }
         TIC(t2);
-        pdsi_parallel(L->opt, nblk, 1, scatter_task, &R);
+        pdsi_parallel(L->opt, nblk, TEST_GRAIN, scatter_task, &R);
         TOC(t_scat, t2);
         TIC(t3);
         int32_t *t = R.cand;
         R.cand = R.next, R.next = t;
         R.ncand = k;
         R.nmaxima = q;
-        if (L->s->search2 > 0.0) pdsi_parallel(L->opt, q, 256, subtract_task, &R);
+        if (L->s->search2 > 0.0) pdsi_parallel(L->opt, q, SUBTRACT_GRAIN, subtract_task, &R);
         TOC(t_sub, t3);
         R.count += q;
         *left -= q;
