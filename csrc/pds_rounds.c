@@ -115,7 +115,6 @@ typedef struct rounds {
     pdsi_level *L;
     int32_t *cand, *next, *maxima;
     int32_t *blocker; /* per point: a live neighbour above it when last tested, or -1 */
-    uint8_t *status; /* per candidate: 0 dropped, 1 kept, 2 removed now */
     int64_t ncand;
     int64_t *nkeep, *nmax; /* per block, then their exclusive prefix sums */
     int64_t tw;             /* the threshold key T = (tw, -ttie) */
@@ -179,11 +178,9 @@ PDSI_INLINE void test_block(rounds *R, int64_t blk, int D) {
             if (R->blocker[z] >= 0) PDSI_PREFETCH(&L->w[R->blocker[z]]);
         }
         int64_t wx = L->w[x];
-        uint8_t st;
-        if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) st = 0;
-        else if (local_max(L, R->blocker, x, D)) st = 2, max++;
-        else st = 1, keep++;
-        R->status[i] = st;
+        if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) continue; /* fell below T */
+        if (local_max(L, R->blocker, x, D)) R->maxima[b + max++] = x;
+        else R->next[b + keep++] = x;
     }
     R->nkeep[blk] = keep;
     R->nmax[blk] = max;
@@ -201,44 +198,35 @@ static void test_task(void *task, int64_t b, int64_t e) {
     }
 }
 
-/* writes the kept candidates and the maxima of each block at its offsets,
- * marks the maxima removed and records their removal keys */
-static void scatter_task(void *task, int64_t b, int64_t e) {
-    rounds *R = task;
-    pdsi_level *L = R->L;
-    for (int64_t blk = b; blk < e; ++blk) {
-        int64_t i0 = blk * BLOCK, i1 = i0 + BLOCK < R->ncand ? i0 + BLOCK : R->ncand;
-        int64_t k = R->nkeep[blk], q = R->nmax[blk];
-        for (int64_t i = i0; i < i1; ++i) {
-            int32_t x = R->cand[i];
-            if (R->status[i] == 1) {
-                R->next[k++] = x;
-            } else if (R->status[i] == 2) {
-                R->maxima[q] = x;
-                R->rm[R->count + q] = x;
-                if (R->rm_w) R->rm_w[R->count + q] = L->w[x];
-                L->removed[x] = 1;
-                L->w[x] = PDSI_GONE;
-                q++;
-            }
-        }
-    }
-}
-
 PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
     pdsi_level *L = R->L;
     int atomic = L->parallel;
     for (int64_t i = b; i < e; ++i) {
         int32_t x = R->maxima[i];
-        if (L->nbw && i + 8 < e) {
+        /* record and mark it; no other point removed in this round is a
+         * neighbour of x, so nothing else reads or writes x's entries now */
+        R->rm[R->count + i] = x;
+        if (R->rm_w) R->rm_w[R->count + i] = L->w[x];
+        L->removed[x] = 1;
+        L->w[x] = PDSI_GONE;
+        if (!(L->s->search2 > 0.0)) continue;
+        if (L->nb && i + 8 < e) {
             int32_t y = R->maxima[i + 8], z = R->maxima[i + 4];
             PDSI_PREFETCH(&L->nb[y]);
-            PDSI_PREFETCH(&L->nbw[y]);
             PDSI_PREFETCH(&L->nb_cnt[y]);
             PDSI_PREFETCH(L->nb[z]);
-            PDSI_PREFETCH(L->nbw[z]);
             const int32_t *p = L->nb[z];
-            for (int32_t t = 0, c = L->nb_cnt[z]; t < c; t += 4) PDSI_PREFETCH(&L->w[p[t]]);
+            if (L->nbw) {
+                PDSI_PREFETCH(&L->nbw[y]);
+                PDSI_PREFETCH(L->nbw[z]);
+                for (int32_t t = 0, c = L->nb_cnt[z]; t < c; t += 4) PDSI_PREFETCH(&L->w[p[t]]);
+            } else {
+                /* the contributions are recomputed from the coordinates */
+                for (int32_t t = 0, c = L->nb_cnt[z]; t < c; t += 4) {
+                    PDSI_PREFETCH(&L->w[p[t]]);
+                    PDSI_PREFETCH(L->x + (int64_t)p[t] * D);
+                }
+            }
         }
         PDSI_SUBTRACT_NEIGHBOURS(L, x, D, atomic);
     }
@@ -371,7 +359,6 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.cand = malloc(sizeof(int32_t) * (size_t)m);
     R.next = malloc(sizeof(int32_t) * (size_t)m);
     R.maxima = malloc(sizeof(int32_t) * (size_t)m);
-    R.status = malloc((size_t)m);
     R.blocker = malloc(sizeof(int32_t) * (size_t)m);
     R.nkeep = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
@@ -381,7 +368,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     int64_t phases = 0, nrounds = 0, tests = 0;
     double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
 #endif
-    if (!R.cand || !R.next || !R.maxima || !R.status || !R.blocker || !R.nkeep || !R.nmax || !R.keys) {
+    if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.nkeep || !R.nmax || !R.keys) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
         goto done;
     }
@@ -414,21 +401,24 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         TIC(t1);
         pdsi_parallel(L->opt, nblk, TEST_GRAIN, test_task, &R);
         TOC(t_test, t1);
+        /* each block left its kept candidates and maxima at its own start:
+         * close the gaps (in block order, so the order is the same for any
+         * threads) */
+        TIC(t2);
         int64_t k = 0, q = 0;
         for (int64_t b = 0; b < nblk; ++b) {
-            int64_t a = R.nkeep[b], c = R.nmax[b];
-            R.nkeep[b] = k, R.nmax[b] = q;
-            k += a, q += c;
+            if (k != b * BLOCK) memmove(R.next + k, R.next + b * BLOCK, sizeof(int32_t) * (size_t)R.nkeep[b]);
+            if (q != b * BLOCK) memmove(R.maxima + q, R.maxima + b * BLOCK, sizeof(int32_t) * (size_t)R.nmax[b]);
+            k += R.nkeep[b], q += R.nmax[b];
         }
-        TIC(t2);
-        pdsi_parallel(L->opt, nblk, TEST_GRAIN, scatter_task, &R);
         TOC(t_scat, t2);
         TIC(t3);
         int32_t *t = R.cand;
         R.cand = R.next, R.next = t;
         R.ncand = k;
         R.nmaxima = q;
-        if (L->s->search2 > 0.0) pdsi_parallel(L->opt, q, SUBTRACT_GRAIN, subtract_task, &R);
+        /* marks and records the maxima, and subtracts their contributions */
+        pdsi_parallel(L->opt, q, SUBTRACT_GRAIN, subtract_task, &R);
         TOC(t_sub, t3);
         R.count += q;
         *left -= q;
@@ -443,7 +433,6 @@ done:
     free(R.cand);
     free(R.next);
     free(R.maxima);
-    free(R.status);
     free(R.blocker);
     free(R.nkeep);
     free(R.nmax);
