@@ -11,6 +11,14 @@
 #ifdef PDS_ROUNDS_STATS
 #include <stdio.h>
 #include <time.h>
+static double stats_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+#define STAMP(what) fprintf(stderr, "  %-12s %.3f s cpu\n", what, stats_cpu())
+#else
+#define STAMP(what) ((void)0)
 #endif
 
 void pds_options_init(pds_options *opt) {
@@ -378,6 +386,24 @@ static int removal_cmp(const void *pa, const void *pb) {
 
 /* ----------------------------------------------------------------- level -- */
 
+/* the level's points in cell order, and their input indices */
+typedef struct copy_job {
+    pdsi_level *L;
+    const double *x;
+    const int64_t *ids;
+} copy_job;
+
+static void copy_task(void *task, int64_t b, int64_t e) {
+    copy_job *J = task;
+    pdsi_level *L = J->L;
+    int d = L->d;
+    for (int64_t k = b; k < e; ++k) {
+        int32_t i = L->order[k];
+        memcpy(L->x + k * d, J->x + (int64_t)i * d, sizeof(double) * (size_t)d);
+        L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
+    }
+}
+
 /* How many removals are left to the sequential heap at the end. */
 #define HEAP_TAIL 0
 
@@ -401,14 +427,17 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     int64_t *rm_w = NULL;
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+    STAMP("start");
     st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, L.order, err);
     if (st != PDS_OK) goto done;
+    STAMP("grid");
 
     double pairs = 0.0;
     if (s->search2 > 0.0) {
         double limit = opt->max_pair_work > 0.0 ? opt->max_pair_work : 4e9;
         int64_t most = 0;
         pairs = pdsi_grid_pair_estimate(&L.grid, &most);
+        STAMP("estimate");
         pdsi_space_set_scale(&L.space, most);
         if (pairs > limit) {
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
@@ -431,11 +460,10 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    for (int64_t k = 0; k < m; ++k) {
-        memcpy(L.x + k * d, x + (int64_t)L.order[k] * d, sizeof(double) * (size_t)d);
-        L.tie[k] = (int32_t)(ids ? ids[L.order[k]] : L.order[k]);
-    }
+    copy_job cj = {&L, x, ids};
+    pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
+    STAMP("copy");
     if (s->search2 > 0.0 && m > n) {
         uint8_t *removed = L.removed;
         L.removed = NULL; /* nothing removed yet: skip the test */
@@ -463,19 +491,14 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         }
     }
 
-#ifdef PDS_ROUNDS_STATS
-    {
-        struct timespec ts;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        fprintf(stderr, "level start..weights done: %.3f s cpu\n", ts.tv_sec + 1e-9 * ts.tv_nsec);
-    }
-#endif
+    STAMP("weights");
     int64_t left = m - n, count = 0;
     st = pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
     if (left > 0) st = heap_tail(&L, left, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
 
+    STAMP("rounds");
     if (removed_ids) {
         /* sequential order: weight at removal descending, then input index */
         removal *r = malloc(sizeof(removal) * (size_t)(count > 0 ? count : 1));
@@ -502,6 +525,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
             if (kept_row[i]) kept_ids[c++] = ids ? ids[i] : i;
         free(kept_row);
     }
+    STAMP("kept");
 done:
     pdsi_grid_free(&L.grid);
     free_lists(&L);
