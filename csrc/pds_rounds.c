@@ -147,6 +147,7 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int 
         }
         return 1;
     }
+    if (!(L->s->search2 > 0.0)) return 1; /* d_max 0: nobody has neighbours */
     int32_t r[2 * PDSI_MAX_RANGES];
     int nr = pdsi_grid_ranges(&L->grid, L->grid.cell_of[x], r);
     const double *xk = L->x + (int64_t)x * D;

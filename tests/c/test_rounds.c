@@ -128,7 +128,24 @@ static void test_ties(void) {
     free(x);
 }
 
+/* many identical points: d_max is 0, nobody has neighbours, and the index
+ * decides (this must not scan all points for each) */
+static void test_identical(void) {
+    int64_t m = 200000, n = 1000;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    for (int64_t i = 0; i < 2 * m; ++i) x[i] = 0.25;
+    int64_t *out = malloc(sizeof(int64_t) * (size_t)n);
+    pds_options o;
+    pds_options_init(&o);
+    CHECK(pds_eliminate(x, m, 2, n, &o, out, NULL) == PDS_OK);
+    /* every weight is 0: the smaller index goes first, the last n stay */
+    for (int64_t i = 0; i < n; ++i) CHECK(out[i] == m - n + i);
+    free(x);
+    free(out);
+}
+
 int main(void) {
+    test_identical();
     for (int d = 1; d <= 3; ++d)
         for (int periodic = 0; periodic <= 1; ++periodic)
             for (int limiting = 0; limiting <= 1; ++limiting)
