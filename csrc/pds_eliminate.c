@@ -100,7 +100,7 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
     size_t M = (size_t)m;
     size_t per_point = (size_t)d * sizeof(double) /* points in cell order          */
                        + 3 * sizeof(int32_t)       /* order, cell of each, grid cell */
-                       + sizeof(int64_t)           /* weight                         */
+                       + sizeof(pdsi_weight)       /* weight                         */
                        + 2                         /* removed, kept flags            */
                        + sizeof(int32_t)           /* input index (ties)             */
                        + sizeof(int32_t *) + sizeof(int32_t) /* neighbour list head  */
@@ -122,7 +122,7 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
  * to count neighbours first and the blocks do not depend on the threads. */
 #define CHUNK_POINTS 8192
 /* the most bytes of stored contributions (else they are recomputed) */
-#define CONTRIB_BYTES 6e8
+#define CONTRIB_BYTES 8e8
 
 typedef struct weigh_job {
     pdsi_level *L;
@@ -133,8 +133,8 @@ typedef struct weigh_job {
 PDSI_INLINE void weigh_range(pdsi_level *L, int64_t cb, int64_t ce, int d) {
     for (int64_t c = cb; c < ce; ++c) {
         for (int32_t k = L->grid.start[c]; k < L->grid.start[c + 1]; ++k) {
-            int64_t sum = 0;
-            PDSI_FOR_NEIGHBOURS(L, k, d, sum += pdsi_contribution(L->s, dist2));
+            pdsi_weight sum = {0, 0};
+            PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_add(&sum, pdsi_contribution(L->s, dist2)));
             L->w[k] = sum;
         }
     }
@@ -145,12 +145,17 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
     int64_t pts = L->grid.start[ce] - L->grid.start[cb];
     int64_t cap = pts * 16 + 64, len = 0;
     int32_t *buf = malloc(sizeof(int32_t) * (size_t)cap);
-    int64_t *cbuf = L->nbw ? malloc(sizeof(int64_t) * (size_t)cap) : NULL;
+    pdsi_weight *cbuf = L->nbw ? malloc(sizeof(pdsi_weight) * (size_t)cap) : NULL;
     if (!buf || (L->nbw && !cbuf)) {
         free(buf);
         free(cbuf);
         return 0;
     }
+    /* the contribution of every neighbour within d_min (distance 0 is
+     * raised to d_min like any other), computed once */
+    double d_min = L->s->d_min;
+    int near_min = d_min > 0.0;
+    pdsi_weight at_min = pdsi_contribution(L->s, 0.0);
     double *scratch = NULL; /* distances of one point's neighbours */
     int64_t nscratch = 0;
     int32_t r[2 * PDSI_MAX_RANGES];
@@ -166,7 +171,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 int32_t *grown = realloc(buf, sizeof(int32_t) * (size_t)want);
                 if (grown) buf = grown;
                 if (grown && cbuf) {
-                    int64_t *cgrown = realloc(cbuf, sizeof(int64_t) * (size_t)want);
+                    pdsi_weight *cgrown = realloc(cbuf, sizeof(pdsi_weight) * (size_t)want);
                     if (cgrown) cbuf = cgrown;
                     else grown = NULL;
                 }
@@ -191,7 +196,8 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
              * in no predictable pattern */
             const double *xk = L->x + (int64_t)k * d;
             double lim = L->s->search2;
-            int64_t sum = 0, at = len, nd = 0;
+            pdsi_weight sum = {0, 0};
+            int64_t at = len, nd = 0;
             for (int q = 0; q < nr; ++q) {
                 for (int32_t j = r[2 * q]; j < r[2 * q + 1]; ++j) {
                     double dist2 = pdsi_dist2(xk, L->x + (int64_t)j * d, d, L->s->period);
@@ -203,8 +209,12 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 }
             }
             for (int64_t t = 0; t < nd; ++t) {
-                int64_t cw = pdsi_contribution(L->s, scratch[t]);
-                sum += cw;
+                /* closer than d_min: the weight function is flat there
+                 * (max(dist, d_min)), the contribution the one at d_min */
+                pdsi_weight cw = (near_min && sqrt(scratch[t]) < d_min)
+                                     ? at_min
+                                     : pdsi_contribution(L->s, scratch[t]);
+                pdsi_w_add(&sum, cw);
                 if (cbuf) cbuf[at + t] = cw;
             }
             L->w[k] = sum;
@@ -216,7 +226,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
         int32_t *fit = realloc(buf, sizeof(int32_t) * (size_t)(len > 0 ? len : 1));
         if (fit) buf = fit;
         if (cbuf) {
-            int64_t *cfit = realloc(cbuf, sizeof(int64_t) * (size_t)(len > 0 ? len : 1));
+            pdsi_weight *cfit = realloc(cbuf, sizeof(pdsi_weight) * (size_t)(len > 0 ? len : 1));
             if (cfit) cbuf = cfit;
         }
     }
@@ -290,8 +300,8 @@ static int weigh_with_lists(pdsi_level *L, int contribs) {
     L->nb_cnt = malloc(sizeof(int32_t) * (size_t)m);
     L->nb_nchunks = nch;
     if (contribs) {
-        L->nbw_chunks = calloc((size_t)nch, sizeof(int64_t *));
-        L->nbw = malloc(sizeof(int64_t *) * (size_t)m);
+        L->nbw_chunks = calloc((size_t)nch, sizeof(pdsi_weight *));
+        L->nbw = malloc(sizeof(pdsi_weight *) * (size_t)m);
     }
     if (!chunk_cell || !L->nb_chunks || !L->nb || !L->nb_cnt ||
         (contribs && (!L->nbw_chunks || !L->nbw))) {
@@ -321,7 +331,7 @@ static int weigh_with_lists(pdsi_level *L, int contribs) {
 /* ----------------------------------------------------------- the heap tail -- */
 
 /* The sequential run with the lazy heap, for the last `left` removals. */
-static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *rm_w,
+static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
                             int64_t *count, pds_error *err) {
     int64_t m = L->m, live = 0;
     int d = L->d;
@@ -330,7 +340,7 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *r
     if (!heap.e) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     for (int64_t k = 0; k < m; ++k) {
         if (L->removed[k]) continue;
-        heap.e[live].key = L->w[k];
+        heap.e[live].key = pdsi_w_round(L->w[k]);
         heap.e[live].id = (int32_t)k;
         heap.e[live].tie = L->tie[k];
         live++;
@@ -340,7 +350,7 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *r
     int64_t done = 0;
     while (done < left) {
         pdsi_heap_entry top = heap.e[0];
-        int64_t now = L->w[top.id];
+        double now = pdsi_w_round(L->w[top.id]);
         if (top.key != now) {
             heap.e[0].key = now;
             pdsi_heap_sift_top(&heap);
@@ -348,7 +358,6 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *r
         }
         pdsi_heap_pop(&heap);
         L->removed[top.id] = 1;
-        L->w[top.id] = PDSI_GONE;
         rm[*count] = top.id;
         if (rm_w) rm_w[*count] = now;
         *count += 1;
@@ -374,7 +383,7 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *r
  * descending, then input index ascending (the sequential run's removal keys
  * strictly decrease, see pds_rounds.c) */
 typedef struct removal {
-    int64_t w;
+    double w;
     int64_t id;
 } removal;
 
@@ -424,7 +433,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.m = m;
     L.parallel = opt->parallel_for != NULL;
     int32_t *rm = NULL;
-    int64_t *rm_w = NULL;
+    double *rm_w = NULL;
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     STAMP("start");
@@ -451,11 +460,11 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     }
 
     L.x = malloc(sizeof(double) * (size_t)m * (size_t)d);
-    L.w = calloc((size_t)m, sizeof(int64_t));
+    L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
     L.tie = malloc(sizeof(int32_t) * (size_t)m);
     rm = malloc(sizeof(int32_t) * (size_t)(m - n + 1));
-    if (removed_ids) rm_w = malloc(sizeof(int64_t) * (size_t)(m - n + 1));
+    if (removed_ids) rm_w = malloc(sizeof(double) * (size_t)(m - n + 1));
     if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w)) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
@@ -473,14 +482,15 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         int lists = list_bytes <= 6e9 &&
                     (opt->max_memory == 0 ||
                      list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <= (double)opt->max_memory);
-        /* contributions too (8 bytes per entry) while the lists are small.
+        /* contributions too (16 bytes per entry) while the lists are small.
          * Uniform points have about pairs * (ball / stencil volume) entries:
-         * 0.67, 0.35, 0.16 of the candidates on 1, 2, 3 grid axes */
-        static const double hit[4] = {1.0, 0.67, 0.35, 0.16};
+         * 0.67, 0.35, 0.27 of the candidates on 1, 2, 3 grid axes (3 axes:
+         * half-size cells) */
+        static const double hit[4] = {1.0, 0.67, 0.35, 0.27};
         double entries = pairs * hit[L.grid.g];
-        int contribs = entries * (double)sizeof(int64_t) <= CONTRIB_BYTES &&
+        int contribs = entries * (double)sizeof(pdsi_weight) <= CONTRIB_BYTES &&
                        (opt->max_memory == 0 ||
-                        3.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
+                        5.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
                             (double)opt->max_memory);
         if (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0))))
             pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
@@ -602,7 +612,9 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
                   ? d_max * (1.0 - pow((double)n / (double)m, opt->gamma)) * opt->beta
                   : 0.0;
 
-    int64_t *removed = malloc(sizeof(int64_t) * (size_t)(m - n + 1));
+    /* removal log: m - n entries for the first level, at most n - n/2 for a
+     * progressive level */
+    int64_t *removed = malloc(sizeof(int64_t) * (size_t)((m - n > n ? m - n : n) + 1));
     int64_t *kept = malloc(sizeof(int64_t) * (size_t)n);
     int64_t *kept2 = NULL;
     double *sub = NULL;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #if !defined(__GNUC__)
 #include <stdatomic.h>
 #endif
@@ -18,13 +19,56 @@
 #define PDSI_INLINE static inline
 #endif
 
-/* Weights are fixed point: a contribution c is stored as floor(c * 2^s),
- * with s per level the largest that keeps every possible weight (the most
- * candidates any point has, times the largest contribution) below 2^62.
- * Integer sums are exact, so weights do not depend on the order in which
- * contributions are added or subtracted, and the resolution is far finer than
- * float64 rounding of the same sums. */
-#define PDSI_WEIGHT_LIMIT 62
+/* Weights are exact 128-bit fixed point: a contribution c is stored as
+ * floor(c * 2^s), with s per level the largest that keeps every possible
+ * weight (the most candidates any point has, times the largest contribution)
+ * below 2^125. Integer sums are exact, so a weight does not depend on the
+ * order in which contributions are added or subtracted (nor on threads).
+ * Points are compared by the exact sum rounded to the nearest float64 (the
+ * resolution of the fixed point, about 1e-37 of the largest weight, is far
+ * finer), i.e. as a float64 computation of the exact sum would compare them;
+ * equal rounded weights go by the tie rule. */
+#define PDSI_WEIGHT_BITS 125
+
+typedef struct pdsi_weight {
+    uint64_t hi, lo;
+} pdsi_weight;
+
+PDSI_INLINE void pdsi_w_add(pdsi_weight *a, pdsi_weight b) {
+    uint64_t lo = a->lo + b.lo;
+    a->hi += b.hi + (lo < b.lo);
+    a->lo = lo;
+}
+
+PDSI_INLINE void pdsi_w_sub(pdsi_weight *a, pdsi_weight b) {
+    uint64_t borrow = a->lo < b.lo;
+    a->lo -= b.lo;
+    a->hi -= b.hi + borrow;
+}
+
+PDSI_INLINE int pdsi_w_eq(pdsi_weight a, pdsi_weight b) { return a.hi == b.hi && a.lo == b.lo; }
+
+/* The weight rounded to the nearest double (ties to even), exactly as a
+ * correctly rounded conversion of the 128-bit integer. */
+PDSI_INLINE double pdsi_w_round(pdsi_weight a) {
+    if (a.hi == 0) return (double)a.lo;
+    int bits = 0; /* significant bits of hi */
+#if defined(__GNUC__)
+    bits = 64 - __builtin_clzll(a.hi); /* the loop below, in one instruction */
+#else
+    for (uint64_t h = a.hi; h; h >>= 1) bits++;
+#endif
+    /* the top 64 bits, with the bits shifted out folded into a sticky bit */
+    uint64_t top = bits == 64 ? a.hi : (a.hi << (64 - bits)) | (a.lo >> bits);
+    uint64_t rest = bits == 64 ? a.lo : a.lo << (64 - bits);
+    top |= rest != 0;
+    /* ldexp((double)top, bits) without the call: 2^bits (1 <= bits <= 64)
+     * built from its bit pattern; scaling by a power of two is exact */
+    uint64_t pattern = (uint64_t)(1023 + bits) << 52;
+    double scale;
+    memcpy(&scale, &pattern, sizeof scale);
+    return (double)top * scale;
+}
 
 /* A hint to fetch memory that will soon be read (no effect elsewhere). */
 #if defined(__GNUC__)
@@ -54,7 +98,7 @@ typedef struct pdsi_space {
     double alpha;
     int alpha_int;    /* alpha when it is an integer in [1, 64], else 0        */
     double search2;   /* neighbour test: dist2 < search2                        */
-    double scale;     /* fixed-point scale 2^s of this level's weights           */
+    double scale_hi;  /* 2^(s-64): the high word of floor(c 2^s) is floor(c scale_hi) */
 } pdsi_space;
 
 /* Checks the points: finite coordinates, inside the bounds when periodic. */
@@ -71,7 +115,7 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
 void pdsi_space_set_dmax(pdsi_space *s, double d_max);
 /* The largest contribution one neighbour can make (at distance d_min). */
 double pdsi_max_contribution(const pdsi_space *s);
-/* Sets s->scale for weights that sum at most max_terms contributions. */
+/* Sets s->scale_hi for weights that sum at most max_terms contributions. */
 void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms);
 
 /* Squared (euclidean, toroidal when periodic) distance. */
@@ -95,26 +139,21 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
 
 /* Fixed-point contribution for a squared distance already known to be
  * below d_max^2. Symmetric in the two points because dist2 is. */
-PDSI_INLINE int64_t pdsi_contribution(const pdsi_space *s, double dist2) {
+PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double dist2) {
+    pdsi_weight w = {0, 0};
     double dist = sqrt(dist2);
     if (dist < s->d_min) dist = s->d_min;
     double t = 1.0 - dist / s->d_max;
-    if (t <= 0.0) return 0;
-    double c;
-    if (s->alpha_int == 8) {
-        double t2 = t * t, t4 = t2 * t2;
-        c = t4 * t4;
-    } else if (s->alpha_int > 0) {
-        c = 1.0;
-        double b = t;
-        for (int e = s->alpha_int; e; e >>= 1) {
-            if (e & 1) c *= b;
-            b *= b;
-        }
-    } else {
-        c = pow(t, s->alpha);
-    }
-    return (int64_t)(c * s->scale);
+    if (t <= 0.0) return w;
+    /* pow, not repeated squaring: the same bits as the reference C++ and a
+     * numpy or Python oracle, which matters on lattice-like input where
+     * many weights tie up to the last bit */
+    double c = s->alpha_int == 1 ? t : pow(t, s->alpha);
+    /* floor(c 2^s) exactly: both scalings are by powers of two */
+    double v = c * s->scale_hi;
+    w.hi = (uint64_t)v;
+    w.lo = (uint64_t)((v - (double)w.hi) * 18446744073709551616.0);
+    return w;
 }
 
 /* ---- neighbour search: a uniform grid with cells of side >= d_max / reach (pds_grid.c) ---- */
@@ -150,7 +189,7 @@ void pdsi_grid_free(pdsi_grid *grid);
 
 /* ---- the max-heap of weights (pds_heap.c) ---- */
 typedef struct pdsi_heap_entry {
-    int64_t key;  /* weight when pushed or last re-sifted; >= the current weight */
+    double key;   /* rounded weight when pushed or last re-sifted; >= the current one */
     int32_t id;   /* sorted index of the point                                   */
     int32_t tie;  /* input index: smaller wins among equal keys                  */
 } pdsi_heap_entry;
@@ -177,16 +216,16 @@ typedef struct pdsi_level {
     int64_t m;
     double *x;        /* m x d, cell order                        */
     int32_t *order;   /* row of the level's input, per sorted point */
-    int64_t *w;       /* fixed-point weights                      */
-    uint8_t *removed; /* and w = PDSI_GONE once removed in the rounds */
+    pdsi_weight *w;   /* fixed-point weights                      */
+    uint8_t *removed;
     int32_t *tie;     /* input index per sorted point (ties: smaller first) */
     /* Neighbour lists (pds_eliminate.c), NULL when not stored: nb[k] points
      * at nb_cnt[k] sorted indices, every j != k within d_max of k. */
     int32_t **nb;
     int32_t *nb_cnt;
-    int64_t **nbw;       /* NULL, or nbw[k][t] = the contribution of nb[k][t] */
+    pdsi_weight **nbw;   /* NULL, or nbw[k][t] = the contribution of nb[k][t] */
     int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
-    int64_t **nbw_chunks;
+    pdsi_weight **nbw_chunks;
     int64_t nb_nchunks;
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
 } pdsi_level;
@@ -208,28 +247,22 @@ typedef struct pdsi_level {
         }                                                                                   \
     } while (0)
 
-/* The weight of a point the rounds have removed: below every live weight
- * (live weights are exact sums of contributions >= 0). */
-#define PDSI_GONE INT64_MIN
-
-/* a ranks above b in removal order: larger weight, or equal weight and
- * smaller input index */
-PDSI_INLINE int pdsi_above(const pdsi_level *L, int32_t a, int32_t b) {
-    int64_t wa = L->w[a], wb = L->w[b];
-    return wa > wb || (wa == wb && L->tie[a] < L->tie[b]);
-}
-
-/* Subtracts v from *p: atomically when threads may touch p at once. Integer
- * updates commute, so the result never depends on their order. */
-PDSI_INLINE void pdsi_sub(int64_t *p, int64_t v, int atomic) {
+/* Subtracts v from *p: atomically when threads may touch p at once. The
+ * low words are subtracted atomically, and each subtraction that wraps its
+ * low word borrows one from the high word: the exact 128-bit difference
+ * whatever the order (integer updates commute), though a reader could see a
+ * half-done value until the parallel call returns (nobody reads then). */
+PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
     if (atomic) {
 #if defined(__GNUC__)
-        __atomic_fetch_sub(p, v, __ATOMIC_RELAXED);
+        uint64_t old = __atomic_fetch_sub(&p->lo, v.lo, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&p->hi, v.hi + (old < v.lo), __ATOMIC_RELAXED);
 #else
-        atomic_fetch_sub_explicit((_Atomic int64_t *)p, v, memory_order_relaxed);
+        uint64_t old = atomic_fetch_sub_explicit((_Atomic uint64_t *)&p->lo, v.lo, memory_order_relaxed);
+        atomic_fetch_sub_explicit((_Atomic uint64_t *)&p->hi, v.hi + (old < v.lo), memory_order_relaxed);
 #endif
     } else {
-        *p -= v;
+        pdsi_w_sub(p, v);
     }
 }
 
@@ -239,7 +272,7 @@ PDSI_INLINE void pdsi_sub(int64_t *p, int64_t v, int atomic) {
     do {                                                                                    \
         if ((L)->nbw) {                                                                     \
             const int32_t *p_ = (L)->nb[k];                                                 \
-            const int64_t *c_ = (L)->nbw[k];                                                \
+            const pdsi_weight *c_ = (L)->nbw[k];                                            \
             for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_)                        \
                 if (!(L)->removed[p_[t_]]) pdsi_sub(&(L)->w[p_[t_]], c_[t_], ATOMIC);       \
         } else {                                                                            \
@@ -264,8 +297,8 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
 /* Removes points from level L while more than `tail` removals of `*left`
  * remain, exactly as the sequential heap run would (same set, same removal
  * weights). Appends each removed point's sorted index to rm[*count] and its
- * weight at removal to rm_w[*count] (when rm_w is not NULL). */
-pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, int64_t *rm_w,
+ * rounded weight at removal to rm_w[*count] (when rm_w is not NULL). */
+pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, double *rm_w,
                        int64_t *count, pds_error *err);
 
 /* Calls body(j, dist2) for every sorted point j != k within d_max of k that

@@ -28,8 +28,11 @@ pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_option
     return PDS_OK;
 }
 
-/* Volume of the unit ball in R^dim. */
+/* Volume of the unit ball in R^dim, pi^(d/2) / Gamma(d/2 + 1): written as
+ * that formula (not via logarithms) so it has the same bits as the obvious
+ * Python or numpy expression; lgamma only where tgamma would overflow. */
 static double unit_ball_volume(int dim) {
+    if (dim <= 300) return pow(M_PI, 0.5 * dim) / tgamma(0.5 * dim + 1.0);
     return exp(0.5 * dim * log(M_PI) - lgamma(0.5 * dim + 1.0));
 }
 
@@ -95,7 +98,7 @@ void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
     double bound = pdsi_max_contribution(s) * (double)(max_terms > 0 ? max_terms : 1);
     int e = 0;
     if (bound > 0.0) frexp(bound, &e); /* bound < 2^e */
-    int shift = PDSI_WEIGHT_LIMIT - 1 - e; /* one bit of margin for rounding */
+    int shift = PDSI_WEIGHT_BITS - 1 - e; /* one bit of margin for rounding */
     if (shift > 1000) shift = 1000;
-    s->scale = ldexp(1.0, shift);
+    s->scale_hi = ldexp(1.0, shift - 64);
 }

@@ -1,12 +1,13 @@
 /* pds_rounds.c - exact parallel elimination in rounds.
  *
  * The sequential run removes, R times, the live point of largest key, where
- * key(x) = (w(x), -input index of x) ordered lexicographically, and then
- * subtracts x's contribution from its neighbours (the points within d_max;
- * contributions are symmetric and >= 0). Two facts about it:
+ * key(x) = (round(w(x)), -input index of x) ordered lexicographically
+ * (round: the exact fixed-point weight rounded to float64, a monotone map),
+ * and then subtracts x's contribution from its neighbours (the points within
+ * d_max; contributions are symmetric and >= 0). Two facts about it:
  *
- * (a) Keys only decrease, and the removal keys strictly decrease along the
- *     run: after removing the maximum, every other key is <= what it was,
+ * (a) Keys only decrease (weights do, and rounding is monotone), and the
+ *     removal keys strictly decrease along the run: after removing the maximum, every other key is <= what it was,
  *     hence below the removed one (keys are distinct).
  *
  * (b) Let x be live with key(x) > key(y) for every live neighbour y of x.
@@ -69,13 +70,13 @@ static double stats_now(void) {
  * so the compacted order does not depend on the threads) */
 #define BLOCK 2048
 /* the least work worth a parallel call: every call waits for its slowest
- * thread, and a round has three */
+ * thread, and a round has two */
 #define TEST_GRAIN 8       /* blocks of candidates */
 #define SUBTRACT_GRAIN 1024 /* removed points */
 #define FILTER_GRAIN 4     /* filter blocks */
 
 typedef struct key {
-    int64_t w;
+    double w; /* the weight rounded to float64: what the ranking uses */
     int32_t tie;
     int32_t id;
 } key;
@@ -117,10 +118,10 @@ typedef struct rounds {
     int32_t *blocker; /* per point: a live neighbour above it when last tested, or -1 */
     int64_t ncand;
     int64_t *nkeep, *nmax; /* per block, then their exclusive prefix sums */
-    int64_t tw;             /* the threshold key T = (tw, -ttie) */
+    double tw;              /* the threshold key T = (tw, -ttie) */
     int32_t ttie;
     int32_t *rm;
-    int64_t *rm_w;
+    double *rm_w;
     int64_t count, nmaxima;
     double frac; /* the most candidates, as a fraction of the live points */
     key *keys;   /* room for nkeys keys, for choosing thresholds */
@@ -129,16 +130,20 @@ typedef struct rounds {
 
 /* x is a local maximum: no live neighbour ranks above it */
 PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int D) {
-    int64_t wx = L->w[x];
+    double wx = pdsi_w_round(L->w[x]);
     int32_t tx = L->tie[x];
     if (L->nb) {
         /* the neighbour that blocked x last time usually still does */
         int32_t b = blocker[x];
-        if (b >= 0 && (L->w[b] > wx || (L->w[b] == wx && L->tie[b] < tx))) return 0;
+        if (b >= 0 && !L->removed[b]) {
+            double wb = pdsi_w_round(L->w[b]);
+            if (wb > wx || (wb == wx && L->tie[b] < tx)) return 0;
+        }
         const int32_t *p = L->nb[x], *e = p + L->nb_cnt[x];
         for (; p < e; ++p) {
             int32_t j = *p;
-            int64_t wj = L->w[j]; /* PDSI_GONE once removed */
+            if (L->removed[j]) continue;
+            double wj = pdsi_w_round(L->w[j]);
             if (wj < wx) continue;
             if (wj > wx || L->tie[j] < tx) {
                 blocker[x] = j;
@@ -153,8 +158,9 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int 
     const double *xk = L->x + (int64_t)x * D;
     for (int q = 0; q < nr; ++q) {
         for (int32_t j = r[2 * q]; j < r[2 * q + 1]; ++j) {
-            int64_t wj = L->w[j];
-            if (j == x || wj < wx) continue;
+            if (j == x || L->removed[j]) continue;
+            double wj = pdsi_w_round(L->w[j]);
+            if (wj < wx) continue;
             if (wj == wx && L->tie[j] > tx) continue;
             if (pdsi_dist2(xk, L->x + (int64_t)j * D, D, L->s->period) < L->s->search2) return 0;
         }
@@ -178,7 +184,7 @@ PDSI_INLINE void test_block(rounds *R, int64_t blk, int D) {
             PDSI_PREFETCH(L->nb[z]);
             if (R->blocker[z] >= 0) PDSI_PREFETCH(&L->w[R->blocker[z]]);
         }
-        int64_t wx = L->w[x];
+        double wx = pdsi_w_round(L->w[x]);
         if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) continue; /* fell below T */
         if (local_max(L, R->blocker, x, D)) R->maxima[b + max++] = x;
         else R->next[b + keep++] = x;
@@ -208,9 +214,8 @@ PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
         /* record and mark it; no other point removed in this round is a
          * neighbour of x, so nothing else reads or writes x's entries now */
         R->rm[R->count + i] = x;
-        if (R->rm_w) R->rm_w[R->count + i] = L->w[x];
+        if (R->rm_w) R->rm_w[R->count + i] = pdsi_w_round(L->w[x]);
         L->removed[x] = 1;
-        L->w[x] = PDSI_GONE;
         if (!(L->s->search2 > 0.0)) continue;
         if (L->nb && i + 8 < e) {
             int32_t y = R->maxima[i + 8], z = R->maxima[i + 4];
@@ -251,8 +256,9 @@ static void subtract_task(void *task, int64_t b, int64_t e) {
 /* a sample of about this many live keys places the threshold on big levels */
 #define SAMPLE 32768
 
-PDSI_INLINE int at_or_above(const pdsi_level *L, int32_t k, int64_t tw, int32_t ttie) {
-    int64_t wk = L->w[k]; /* PDSI_GONE when removed: below every threshold */
+PDSI_INLINE int at_or_above(const pdsi_level *L, int32_t k, double tw, int32_t ttie) {
+    if (L->removed[k]) return 0;
+    double wk = pdsi_w_round(L->w[k]);
     return wk > tw || (wk == tw && L->tie[k] <= ttie);
 }
 
@@ -304,8 +310,8 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
         int64_t size = live / 8 < SAMPLE ? live / 8 : SAMPLE;
         int64_t step = live / size, ns = 0;
         for (int64_t k = 0; k < L->m; k += step) {
-            if (L->w[k] == PDSI_GONE) continue;
-            keys[ns].w = L->w[k], keys[ns].tie = L->tie[k], keys[ns].id = (int32_t)k;
+            if (L->removed[k]) continue;
+            keys[ns].w = pdsi_w_round(L->w[k]), keys[ns].tie = L->tie[k], keys[ns].id = (int32_t)k;
             ns++;
         }
         /* aim a little high when the count must stay under `left` */
@@ -333,8 +339,8 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     }
     int64_t n = 0;
     for (int64_t k = 0; k < L->m; ++k) {
-        if (L->w[k] == PDSI_GONE) continue;
-        keys[n].w = L->w[k], keys[n].tie = L->tie[k], keys[n].id = (int32_t)k;
+        if (L->removed[k]) continue;
+        keys[n].w = pdsi_w_round(L->w[k]), keys[n].tie = L->tie[k], keys[n].id = (int32_t)k;
         n++;
     }
     select_top(keys, n, want);
@@ -344,7 +350,7 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     return 1;
 }
 
-pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, int64_t *rm_w,
+pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, double *rm_w,
                        int64_t *count, pds_error *err) {
     if (*left <= tail) return PDS_OK;
     int64_t m = L->m;

@@ -55,10 +55,13 @@ def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
     whose weights tie in exact arithmetic tie here too, and the tie rule
     (smaller input index first) decides, as in the operator."""
     m = dist.shape[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = (1.0 - np.maximum(dist, d_min) / d_max) ** alpha if d_max > 0 else np.zeros_like(dist)
-    w[(dist >= d_max) | ~np.isfinite(w)] = 0.0
-    np.fill_diagonal(w, 0.0)
+    w = np.zeros_like(dist)
+    near = dist < d_max
+    np.fill_diagonal(near, False)
+    # libm's pow through math.pow (as the reference C++ uses std::pow): numpy's
+    # array power has its own SIMD kernels whose last bits vary by CPU
+    base = 1.0 - np.maximum(dist[near], d_min) / d_max
+    w[near] = [math.pow(b, alpha) for b in base.tolist()]
     alive = np.ones(m, bool)
     weight = np.array([math.fsum(w[i]) for i in range(m)])
     removed = []

@@ -141,6 +141,25 @@ static void test_degenerate(void) {
     for (int i = 0; i < M; ++i) CHECK(all[i] == i);
 }
 
+static void test_progressive_n_close_to_m(void) {
+    /* the progressive levels remove up to n/2 points: more than m - n */
+    for (int64_t n = 1; n <= 64; ++n) {
+        int64_t m = n + (n % 3);
+        double *x = random_points(m, 2);
+        int64_t *out = malloc(sizeof(int64_t) * (size_t)n);
+        char *seen = calloc((size_t)m, 1);
+        pds_options o;
+        pds_options_init(&o);
+        o.progressive = 1;
+        CHECK(pds_eliminate(x, m, 2, n, &o, out, NULL) == PDS_OK);
+        for (int64_t i = 0; i < n; ++i) {
+            CHECK(out[i] >= 0 && out[i] < m && !seen[out[i]]);
+            if (out[i] >= 0 && out[i] < m) seen[out[i]] = 1;
+        }
+        free(x), free(out), free(seen);
+    }
+}
+
 static void test_too_dense(void) {
     /* every point neighbours every other: refused before the quadratic work */
     int64_t m = 20000;
@@ -164,6 +183,7 @@ int main(void) {
     test_deterministic_and_progressive();
     test_errors();
     test_degenerate();
+    test_progressive_n_close_to_m();
     test_too_dense();
     if (failures) {
         printf("%d failed\n", failures);

@@ -1,0 +1,95 @@
+"""python -m torch_poisson demo: random subset vs Poisson subset, side by side.
+
+Draws 16,000 uniform candidates in the unit square, keeps 2,000 of them twice
+(a random subset, and torch_poisson's Poisson disk subset), prints a table
+(time, relative radius rho, mean nearest-neighbour distance) and writes a PNG
+with the two subsets side by side.
+"""
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+
+def _nearest_neighbour_distances(points):
+    """Toroidal nearest-neighbour distance of every row (unit box)."""
+    from scipy.spatial import cKDTree
+
+    x = points.double().numpy() % 1.0
+    dist, _ = cKDTree(x, boxsize=1.0).query(x, k=2)
+    return dist[:, 1]
+
+
+def demo(out, n=2000, oversample=8, seed=0):
+    import torch_poisson
+
+    gen = torch.Generator().manual_seed(seed)
+    cand = torch.rand(n * oversample, 2, generator=gen)
+
+    t0 = time.perf_counter()
+    rand_idx = torch.randperm(cand.shape[0], generator=gen)[:n]
+    t_rand = time.perf_counter() - t0
+
+    def poisson():
+        return torch_poisson.sample_elimination(cand, n, bounds=([0, 0], [1, 1]), periodic=True)
+
+    poisson()  # warm-up: the first call also starts torch's thread pool
+    t0 = time.perf_counter()
+    pois_idx = poisson()
+    t_pois = time.perf_counter() - t0
+
+    rows = []
+    for name, idx, t in (("random subset", rand_idx, t_rand), ("Poisson subset", pois_idx, t_pois)):
+        pts = cand[idx]
+        nn = _nearest_neighbour_distances(pts)
+        rows.append((name, t, torch_poisson.relative_radius(pts.double()), float(nn.mean()), pts))
+
+    print(f"torch_poisson demo: {n} of {cand.shape[0]} uniform points in [0, 1)^2 (seed {seed})")
+    print(f"{'subset':<16} {'time [ms]':>10} {'rho':>8} {'mean NN dist':>14}")
+    for name, t, rho, nn, _ in rows:
+        print(f"{name:<16} {t * 1e3:>10.2f} {rho:>8.3f} {nn:>14.5f}")
+    print("rho = smallest distance / (2 r_max): ~0.72 is excellent blue noise, ~0.01 is clumpy")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = list(rows)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6.3))
+    for ax, (name, t, rho, nn, pts) in zip(axes, panels):
+        ax.scatter(pts[:, 0].numpy(), pts[:, 1].numpy(), s=3, c="black")
+        ax.set_title(f"{name}\nrho = {rho:.3f}, mean NN = {nn:.4f}")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"{n} of {cand.shape[0]} uniform points")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {os.path.abspath(out)}")
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m torch_poisson", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+    d = sub.add_parser("demo", help="random vs Poisson subset: table and PNG")
+    d.add_argument("--out", default="torch_poisson_demo.png", help="PNG path (default: %(default)s)")
+    d.add_argument("--n", type=int, default=2000, help="points to keep (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.command != "demo":
+        parser.print_help()
+        return 2
+    demo(args.out, n=args.n, seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
