@@ -146,9 +146,13 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
     int64_t cap = pts * 16 + 64, len = 0;
     int32_t *buf = malloc(sizeof(int32_t) * (size_t)cap);
     pdsi_weight *cbuf = L->nbw ? malloc(sizeof(pdsi_weight) * (size_t)cap) : NULL;
-    if (!buf || (L->nbw && !cbuf)) {
+    /* where each point's list starts in buf, while the chunk is built */
+    int32_t first = L->grid.start[cb];
+    int64_t *start = cbuf ? malloc(sizeof(int64_t) * (size_t)(pts > 0 ? pts : 1)) : NULL;
+    if (!buf || (L->nbw && (!cbuf || !start))) {
         free(buf);
         free(cbuf);
+        free(start);
         return 0;
     }
     /* the contribution of every neighbour within d_min (distance 0 is
@@ -178,6 +182,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 if (!grown) {
                     free(buf);
                     free(cbuf);
+                    free(start);
                     return 0;
                 }
                 cap = want;
@@ -188,6 +193,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                     free(buf);
                     free(cbuf);
                     free(scratch);
+                    free(start);
                     return 0;
                 }
                 scratch = grown, nscratch = most;
@@ -208,12 +214,28 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                     nd += in;
                 }
             }
+            if (start) start[k - first] = at;
             for (int64_t t = 0; t < nd; ++t) {
+                pdsi_weight cw = {0, 0};
+                int32_t j = buf[at + t];
+                int found = 0;
+                if (start && j < k && j >= first) {
+                    /* j's list, built earlier in this chunk, holds k with the
+                     * same contribution (dist2 is symmetric bit for bit) */
+                    const int32_t *lj = buf + start[j - first];
+                    for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
+                        if (lj[u] == k) {
+                            cw = cbuf[start[j - first] + u];
+                            found = 1;
+                            break;
+                        }
+                    }
+                }
                 /* closer than d_min: the weight function is flat there
                  * (max(dist, d_min)), the contribution the one at d_min */
-                pdsi_weight cw = (near_min && sqrt(scratch[t]) < d_min)
-                                     ? at_min
-                                     : pdsi_contribution(L->s, scratch[t]);
+                if (!found)
+                    cw = (near_min && sqrt(scratch[t]) < d_min) ? at_min
+                                                                : pdsi_contribution(L->s, scratch[t]);
                 pdsi_w_add(&sum, cw);
                 if (cbuf) cbuf[at + t] = cw;
             }
@@ -222,6 +244,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
         }
     }
     free(scratch);
+    free(start);
     if (len < cap) {
         int32_t *fit = realloc(buf, sizeof(int32_t) * (size_t)(len > 0 ? len : 1));
         if (fit) buf = fit;
