@@ -34,7 +34,7 @@
  * and progressive order alike, for every thread count.
  *
  * Memory: O(M d) plus each point's neighbour list (4 bytes a neighbour, and
- * 8 more for its contribution while the lists are small; uniform 2D input
+ * 16 more for its contribution while the lists are small; uniform 2D input
  * has about 3.6 M/n neighbours per point), about 200 bytes per point for 2D
  * uniform input with M = 8n. Lists that do not fit max_memory or an
  * allocation are not stored and the grid is scanned instead. Nothing is

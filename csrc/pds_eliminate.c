@@ -1,10 +1,13 @@
 /* pds_eliminate.c - weights, elimination and progressive levels.
  *
  * One level: renumber the points in grid-cell order, give every point the
- * sum of its neighbours' fixed-point contributions (in parallel: each point
- * sums its own, so the result does not depend on the threads), then remove
- * the heaviest point M - n times, subtracting its contribution from its
- * remaining neighbours. The heap is lazy (see pds_heap.c). */
+ * sum of its neighbours' fixed-point contributions and store its neighbour
+ * list (in parallel: each point sums its own, so the result does not depend
+ * on the threads), then remove M - n points exactly as the sequential run
+ * would (remove the heaviest, subtract its contribution from its remaining
+ * neighbours, repeat): in parallel rounds (pds_rounds.c), with the lazy heap
+ * (pds_heap.c) for any last removals. The removal order, needed for the
+ * progressive levels, is the removal weights sorted descending. */
 #include "pds_internal.h"
 
 #include <string.h>
@@ -436,7 +439,9 @@ static void copy_task(void *task, int64_t b, int64_t e) {
     }
 }
 
-/* How many removals are left to the sequential heap at the end. */
+/* How many removals are left to the sequential heap at the end: none, the
+ * rounds run to the end (each removes at least one point) and stay fast
+ * because their candidate sets shrink with the work left. */
 #define HEAP_TAIL 0
 
 /* Eliminates m rows of x (m x d) down to n. ids[i] is row i's input index

@@ -287,7 +287,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
     } while (0)
 
 /* pds_eliminate with the last `tail` removals of every level left to the
- * sequential heap (pds_eliminate uses a small fixed tail; INT64_MAX runs the
+ * sequential heap (pds_eliminate uses HEAP_TAIL = 0; INT64_MAX runs the
  * heap alone: the tests compare the two). */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int64_t *out,
