@@ -144,8 +144,33 @@ static void test_identical(void) {
     free(out);
 }
 
+/* without stored neighbour lists (max_memory leaves no room for them) the
+ * grid is scanned instead: the same indices */
+static void test_without_lists(void) {
+    int64_t m = 20000, n = 2500;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    for (int64_t i = 0; i < 2 * m; ++i) x[i] = urand();
+    double bounds[4] = {0, 0, 1, 1};
+    pds_options o;
+    pds_options_init(&o);
+    o.bounds = bounds;
+    o.periodic = 1;
+    o.progressive = 1;
+    int64_t *a = malloc(sizeof(int64_t) * (size_t)n), *b = malloc(sizeof(int64_t) * (size_t)n);
+    CHECK(pds_eliminate(x, m, 2, n, &o, a, NULL) == PDS_OK);
+    compare("progressive, lists stored", x, m, 2, n, &o);
+    o.max_memory = pds_workspace_bytes(m, 2, n, &o) + 1;
+    CHECK(pds_eliminate(x, m, 2, n, &o, b, NULL) == PDS_OK);
+    CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)n) == 0);
+    compare("progressive, no lists", x, m, 2, n, &o);
+    free(x);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     test_identical();
+    test_without_lists();
     for (int d = 1; d <= 3; ++d)
         for (int periodic = 0; periodic <= 1; ++periodic)
             for (int limiting = 0; limiting <= 1; ++limiting)
