@@ -1,14 +1,29 @@
 /* pds_eliminate.c - weights, elimination and progressive levels.
  *
  * One level: renumber the points in grid-cell order, give every point the
- * sum of its neighbours' fixed-point contributions (in parallel: each point
- * sums its own, so the result does not depend on the threads), then remove
- * the heaviest point M - n times, subtracting its contribution from its
- * remaining neighbours. The heap is lazy (see pds_heap.c). */
+ * sum of its neighbours' fixed-point contributions and store its neighbour
+ * list (in parallel: each point sums its own, so the result does not depend
+ * on the threads), then remove M - n points exactly as the sequential run
+ * would (remove the heaviest, subtract its contribution from its remaining
+ * neighbours, repeat): in parallel rounds (pds_rounds.c), with the lazy heap
+ * (pds_heap.c) for any last removals. The removal order, needed for the
+ * progressive levels, is the removal weights sorted descending. */
 #include "pds_internal.h"
 
 #include <float.h>
 #include <string.h>
+#ifdef PDS_ROUNDS_STATS
+#include <stdio.h>
+#include <time.h>
+static double stats_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+#define STAMP(what) fprintf(stderr, "  %-12s %.3f s cpu\n", what, stats_cpu())
+#else
+#define STAMP(what) ((void)0)
+#endif
 
 void pds_options_init(pds_options *opt) {
     memset(opt, 0, sizeof *opt);
@@ -99,21 +114,39 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
 }
 
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) {
-    (void)n;
-    if (m < 1 || d < 1) return 0;
+    if (m < 1 || d < 1 || n < 1) return 0;
     size_t M = (size_t)m;
-    return M * (size_t)d * sizeof(double)      /* points in cell order       */
-           + M * sizeof(int32_t) * 2           /* order, cell of each point  */
-           + M * sizeof(int32_t) * 2 + 64 * 4  /* grid cells (<= 2M)         */
-           + M * sizeof(pdsi_weight)           /* weights                    */
-           + M * sizeof(pdsi_heap_entry)       /* heap                       */
-           + M * sizeof(uint8_t)               /* removed flags              */
-           + M * sizeof(int64_t) * 2           /* kept / removed id lists    */
-           + ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3 ? M * (size_t)d * sizeof(double)
-                                                                   : 0); /* unit rows / principal frame */
+    size_t per_point = (size_t)d * sizeof(double) /* points in cell order          */
+                       + 3 * sizeof(int32_t)       /* order, cell of each, grid cell */
+                       + sizeof(pdsi_weight)       /* weight                         */
+                       + 2                         /* removed, kept flags            */
+                       + sizeof(int32_t)           /* input index (ties)             */
+                       + sizeof(int32_t *) + sizeof(int32_t) /* neighbour list head  */
+                       + 5 * sizeof(int32_t) + 1   /* rounds: candidates, blockers   */
+                       + 2 * sizeof(int64_t);      /* removal records, kept ids      */
+    /* so3/sphere: unit rows; d > 3: the principal frame */
+    if ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3) per_point += (size_t)d * sizeof(double);
+    /* The neighbour lists are not counted: they are optional, kept only when
+     * they fit beside this (and under max_memory); else the grid is rescanned. */
+    return M * per_point + (8 * 32768 + 8) * 16;
 }
 
 /* --------------------------------------------------------------- weights -- */
+
+/* The weight pass also stores every point's neighbour list, so that the
+ * elimination never rescans the grid. Cells are split into chunks of about
+ * PDSI_CHUNK_POINTS points; each chunk appends its points' lists to its own
+ * block (grown by doubling, shrunk to fit at the end), so no pass is needed
+ * to count neighbours first and the blocks do not depend on the threads. */
+#define CHUNK_POINTS 8192
+/* the most bytes of stored contributions (else they are recomputed) */
+#define CONTRIB_BYTES 8e8
+
+typedef struct weigh_job {
+    pdsi_level *L;
+    const int64_t *chunk_cell; /* nchunks + 1 cell offsets          */
+    int failed;                /* a block could not be allocated    */
+} weigh_job;
 
 PDSI_INLINE void weigh_range(pdsi_level *L, int64_t cb, int64_t ce, int d) {
     for (int64_t c = cb; c < ce; ++c) {
@@ -123,6 +156,142 @@ PDSI_INLINE void weigh_range(pdsi_level *L, int64_t cb, int64_t ce, int d) {
             L->w[k] = sum;
         }
     }
+}
+
+/* One chunk with lists; returns 0 when out of memory. */
+PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int64_t ce, int d) {
+    int64_t pts = L->grid.start[ce] - L->grid.start[cb];
+    int64_t cap = pts * 16 + 64, len = 0;
+    int32_t *buf = malloc(sizeof(int32_t) * (size_t)cap);
+    pdsi_weight *cbuf = L->nbw ? malloc(sizeof(pdsi_weight) * (size_t)cap) : NULL;
+    /* where each point's list starts in buf, while the chunk is built */
+    int32_t first = L->grid.start[cb];
+    int64_t *start = cbuf ? malloc(sizeof(int64_t) * (size_t)(pts > 0 ? pts : 1)) : NULL;
+    if (!buf || (L->nbw && (!cbuf || !start))) {
+        free(buf);
+        free(cbuf);
+        free(start);
+        return 0;
+    }
+    /* the contribution of every neighbour within d_min (distance 0 is
+     * raised to d_min like any other), computed once */
+    double d_min = L->s->d_min;
+    int near_min = d_min > 0.0;
+    pdsi_weight at_min = pdsi_contribution(L->s, 0.0);
+    double *scratch = NULL; /* distances of one point's neighbours */
+    int64_t nscratch = 0;
+    int32_t r[2 * PDSI_MAX_RANGES];
+    for (int64_t c = cb; c < ce; ++c) {
+        int32_t b = L->grid.start[c], e = L->grid.start[c + 1];
+        if (b == e) continue;
+        int nr = pdsi_grid_ranges(&L->grid, c, r);
+        int64_t most = 0;
+        for (int q = 0; q < nr; ++q) most += r[2 * q + 1] - r[2 * q];
+        for (int32_t k = b; k < e; ++k) {
+            /* so3 near w = 0: also the cells around -q (pdsi_images_of) */
+            const double *xk = L->x + (int64_t)k * d;
+            int nim = pdsi_images_of(L->s, xk), nr1 = 0;
+            int32_t r1[2 * PDSI_MAX_RANGES];
+            int64_t most_k = most;
+            if (nim == 2) {
+                nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
+                for (int q = 0; q < nr1; ++q) most_k += r1[2 * q + 1] - r1[2 * q];
+            }
+            if (len + most_k > cap) {
+                int64_t want = cap * 2 > len + most_k ? cap * 2 : len + most_k;
+                int32_t *grown = realloc(buf, sizeof(int32_t) * (size_t)want);
+                if (grown) buf = grown;
+                if (grown && cbuf) {
+                    pdsi_weight *cgrown = realloc(cbuf, sizeof(pdsi_weight) * (size_t)want);
+                    if (cgrown) cbuf = cgrown;
+                    else grown = NULL;
+                }
+                if (!grown) {
+                    free(buf);
+                    free(cbuf);
+                    free(start);
+                    return 0;
+                }
+                cap = want;
+            }
+            if (most_k > nscratch) {
+                double *grown = realloc(scratch, sizeof(double) * (size_t)most_k);
+                if (!grown) {
+                    free(buf);
+                    free(cbuf);
+                    free(scratch);
+                    free(start);
+                    return 0;
+                }
+                scratch = grown, nscratch = most_k;
+            }
+            /* branch-free: about a third of the candidates are neighbours,
+             * in no predictable pattern */
+            double lim = L->s->search2;
+            pdsi_weight sum = {0, 0};
+            int64_t at = len, nd = 0;
+            for (int im = 0; im < nim; ++im) {
+                const int32_t *rr = im ? r1 : r;
+                for (int q = 0, nq = im ? nr1 : nr; q < nq; ++q) {
+                    for (int32_t j = rr[2 * q]; j < rr[2 * q + 1]; ++j) {
+                        double key = pdsi_pair_key(L->s, xk, L->x + (int64_t)j * d, d,
+                                                   L->s->period, im);
+                        buf[len] = j;
+                        scratch[nd] = key;
+                        int in = (key < lim) & (j != k);
+                        len += in;
+                        nd += in;
+                    }
+                }
+            }
+            if (start) start[k - first] = at;
+            for (int64_t t = 0; t < nd; ++t) {
+                pdsi_weight cw = {0, 0};
+                int32_t j = buf[at + t];
+                int found = 0;
+                if (start && j < k && j >= first) {
+                    /* j's list, built earlier in this chunk, holds k with the
+                     * same contribution (dist2 is symmetric bit for bit) */
+                    const int32_t *lj = buf + start[j - first];
+                    for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
+                        if (lj[u] == k) {
+                            cw = cbuf[start[j - first] + u];
+                            found = 1;
+                            break;
+                        }
+                    }
+                }
+                /* closer than d_min: the weight function is flat there
+                 * (max(dist, d_min)), the contribution the one at d_min */
+                if (!found)
+                    cw = (near_min && pdsi_key_distance(L->s, scratch[t]) < d_min) ? at_min
+                                                                : pdsi_contribution(L->s, scratch[t]);
+                pdsi_w_add(&sum, cw);
+                if (cbuf) cbuf[at + t] = cw;
+            }
+            L->w[k] = sum;
+            L->nb_cnt[k] = (int32_t)(len - at);
+        }
+    }
+    free(scratch);
+    free(start);
+    if (len < cap) {
+        int32_t *fit = realloc(buf, sizeof(int32_t) * (size_t)(len > 0 ? len : 1));
+        if (fit) buf = fit;
+        if (cbuf) {
+            pdsi_weight *cfit = realloc(cbuf, sizeof(pdsi_weight) * (size_t)(len > 0 ? len : 1));
+            if (cfit) cbuf = cfit;
+        }
+    }
+    L->nb_chunks[chunk] = buf;
+    if (cbuf) L->nbw_chunks[chunk] = cbuf;
+    int64_t at = 0;
+    for (int32_t k = L->grid.start[cb]; k < L->grid.start[ce]; ++k) {
+        L->nb[k] = buf + at;
+        if (cbuf) L->nbw[k] = cbuf + at;
+        at += L->nb_cnt[k];
+    }
+    return 1;
 }
 
 static void weigh_task(void *task, int64_t cb, int64_t ce) {
@@ -136,19 +305,179 @@ static void weigh_task(void *task, int64_t cb, int64_t ce) {
     }
 }
 
-PDSI_INLINE void subtract_neighbours(pdsi_level *L, int32_t k, int d) {
-    PDSI_FOR_NEIGHBOURS(L, k, d, pdsi_w_sub(&L->w[j], pdsi_contribution(L->s, dist2)));
+static void weigh_lists_task(void *task, int64_t b, int64_t e) {
+    weigh_job *J = task;
+    pdsi_level *L = J->L;
+    for (int64_t ch = b; ch < e; ++ch) {
+        if (cancelled(L->opt) || J->failed) return;
+        int64_t cb = J->chunk_cell[ch], ce = J->chunk_cell[ch + 1];
+        int ok;
+        switch (L->d) {
+        case 1: ok = weigh_chunk_lists(L, ch, cb, ce, 1); break;
+        case 2: ok = weigh_chunk_lists(L, ch, cb, ce, 2); break;
+        case 3: ok = weigh_chunk_lists(L, ch, cb, ce, 3); break;
+        default: ok = weigh_chunk_lists(L, ch, cb, ce, L->d); break;
+        }
+        if (!ok) J->failed = 1; /* benign race: only ever set to 1 */
+    }
+}
+
+static void free_lists(pdsi_level *L) {
+    for (int64_t c = 0; c < L->nb_nchunks; ++c) {
+        if (L->nb_chunks) free(L->nb_chunks[c]);
+        if (L->nbw_chunks) free(L->nbw_chunks[c]);
+    }
+    free(L->nb_chunks);
+    free(L->nbw_chunks);
+    free(L->nb);
+    free(L->nbw);
+    free(L->nb_cnt);
+    L->nb_chunks = NULL;
+    L->nbw_chunks = NULL;
+    L->nb = NULL;
+    L->nbw = NULL;
+    L->nb_cnt = NULL;
+    L->nb_nchunks = 0;
+}
+
+/* Weights with neighbour lists (and their contributions when `contribs`);
+ * returns 0 (and stores none) when memory for them runs out, so the caller
+ * falls back to scanning the grid. */
+static int weigh_with_lists(pdsi_level *L, int contribs) {
+    int64_t ncell = L->grid.ncell, m = L->m;
+    int64_t nch = m / CHUNK_POINTS + 1;
+    if (nch > ncell) nch = ncell;
+    int64_t *chunk_cell = malloc(sizeof(int64_t) * (size_t)(nch + 1));
+    L->nb_chunks = calloc((size_t)nch, sizeof(int32_t *));
+    L->nb = malloc(sizeof(int32_t *) * (size_t)m);
+    L->nb_cnt = malloc(sizeof(int32_t) * (size_t)m);
+    L->nb_nchunks = nch;
+    if (contribs) {
+        L->nbw_chunks = calloc((size_t)nch, sizeof(pdsi_weight *));
+        L->nbw = malloc(sizeof(pdsi_weight *) * (size_t)m);
+    }
+    if (!chunk_cell || !L->nb_chunks || !L->nb || !L->nb_cnt ||
+        (contribs && (!L->nbw_chunks || !L->nbw))) {
+        free(chunk_cell);
+        free_lists(L);
+        return 0;
+    }
+    /* chunk boundaries: cells split so each chunk holds about m / nch points */
+    int64_t c = 0;
+    chunk_cell[0] = 0;
+    for (int64_t ch = 1; ch < nch; ++ch) {
+        int64_t goal = m * ch / nch;
+        while (c < ncell && L->grid.start[c] < goal) ++c;
+        chunk_cell[ch] = c;
+    }
+    chunk_cell[nch] = ncell;
+    weigh_job J = {L, chunk_cell, 0};
+    pdsi_parallel(L->opt, nch, 1, weigh_lists_task, &J);
+    free(chunk_cell);
+    if (J.failed) {
+        free_lists(L);
+        return 0;
+    }
+    return 1;
+}
+
+/* ----------------------------------------------------------- the heap tail -- */
+
+/* The sequential run with the lazy heap, for the last `left` removals. */
+static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
+                            int64_t *count, pds_error *err) {
+    int64_t m = L->m, live = 0;
+    int d = L->d;
+    pdsi_heap heap = {NULL, 0};
+    heap.e = malloc(sizeof(pdsi_heap_entry) * (size_t)(m > 0 ? m : 1));
+    if (!heap.e) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+    for (int64_t k = 0; k < m; ++k) {
+        if (L->removed[k]) continue;
+        heap.e[live].key = pdsi_w_round(L->w[k]);
+        heap.e[live].id = (int32_t)k;
+        heap.e[live].tie = L->tie[k];
+        live++;
+    }
+    heap.size = live;
+    pdsi_heap_build(&heap);
+    int64_t done = 0;
+    while (done < left) {
+        pdsi_heap_entry top = heap.e[0];
+        double now = pdsi_w_round(L->w[top.id]);
+        if (top.key != now) {
+            heap.e[0].key = now;
+            pdsi_heap_sift_top(&heap);
+            continue;
+        }
+        pdsi_heap_pop(&heap);
+        L->removed[top.id] = 1;
+        rm[*count] = top.id;
+        if (rm_w) rm_w[*count] = now;
+        *count += 1;
+        done++;
+        if (L->s->search2 > 0.0) {
+            switch (d) {
+            case 1: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 1, 0); break;
+            case 2: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 2, 0); break;
+            case 3: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 3, 0); break;
+            default: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, d, 0); break;
+            }
+        }
+        if ((done & 4095) == 0 && cancelled(L->opt)) {
+            free(heap.e);
+            return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
+        }
+    }
+    free(heap.e);
+    return PDS_OK;
+}
+
+/* removal records, sorted into the sequential order: weight at removal
+ * descending, then input index ascending (the sequential run's removal keys
+ * strictly decrease, see pds_rounds.c) */
+typedef struct removal {
+    double w;
+    int64_t id;
+} removal;
+
+static int removal_cmp(const void *pa, const void *pb) {
+    const removal *a = pa, *b = pb;
+    if (a->w != b->w) return a->w > b->w ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
 }
 
 /* ----------------------------------------------------------------- level -- */
 
+/* the level's points in cell order, and their input indices */
+typedef struct copy_job {
+    pdsi_level *L;
+    const double *x;
+    const int64_t *ids;
+} copy_job;
+
+static void copy_task(void *task, int64_t b, int64_t e) {
+    copy_job *J = task;
+    pdsi_level *L = J->L;
+    int d = L->d;
+    for (int64_t k = b; k < e; ++k) {
+        int32_t i = L->order[k];
+        memcpy(L->x + k * d, J->x + (int64_t)i * d, sizeof(double) * (size_t)d);
+        L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
+    }
+}
+
+/* How many removals are left to the sequential heap at the end: none, the
+ * rounds run to the end (each removes at least one point) and stay fast
+ * because their candidate sets shrink with the work left. */
+#define HEAP_TAIL 0
+
 /* Eliminates m rows of x (m x d) down to n. ids[i] is row i's input index
- * (ties go to the smaller), NULL for i itself. Writes the m - n removed ids
- * in removal order to removed_ids and the n kept ids, in row order, to
- * kept_ids. */
+ * (ties go to the smaller), NULL for i itself. Writes the n kept ids, in row
+ * order, to kept_ids and, when removed_ids is not NULL, the m - n removed ids
+ * in removal order to removed_ids. */
 static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const int64_t *ids,
-                            const pdsi_space *s, const pds_options *opt, int64_t *removed_ids,
-                            int64_t *kept_ids, pds_error *err) {
+                            const pdsi_space *s, const pds_options *opt, int64_t tail,
+                            int64_t *removed_ids, int64_t *kept_ids, pds_error *err) {
     pds_status st = PDS_OK;
     pdsi_level L;
     memset(&L, 0, sizeof L);
@@ -157,19 +486,25 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.opt = opt;
     L.d = d;
     L.m = m;
-    pdsi_heap heap = {NULL, 0};
+    L.parallel = opt->parallel_for != NULL;
+    int32_t *rm = NULL;
+    double *rm_w = NULL;
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+    STAMP("start");
     st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, L.order, err);
     if (st != PDS_OK) goto done;
+    STAMP("grid");
 
+    double pairs = 0.0;
     if (s->search2 > 0.0) {
         double limit = opt->max_pair_work > 0.0 ? opt->max_pair_work : 4e9;
         int64_t most = 0;
-        double pairs = pdsi_grid_pair_estimate(&L.grid, &most);
+        pairs = pdsi_grid_pair_estimate(&L.grid, &most);
         /* so3 searches around q and -q: up to twice the candidates */
         most *= s->images;
         pairs *= s->images;
+        STAMP("estimate");
         pdsi_space_set_scale(&L.space, most);
         if (pairs > limit) {
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
@@ -185,18 +520,38 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.x = malloc(sizeof(double) * (size_t)m * (size_t)d);
     L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
-    heap.e = malloc(sizeof(pdsi_heap_entry) * (size_t)m);
-    if (!L.x || !L.w || !L.removed || !heap.e) {
+    L.tie = malloc(sizeof(int32_t) * (size_t)m);
+    rm = malloc(sizeof(int32_t) * (size_t)(m - n + 1));
+    if (removed_ids) rm_w = malloc(sizeof(double) * (size_t)(m - n + 1));
+    if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w)) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    for (int64_t k = 0; k < m; ++k)
-        memcpy(L.x + k * d, x + (int64_t)L.order[k] * d, sizeof(double) * (size_t)d);
+    copy_job cj = {&L, x, ids};
+    pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
+    STAMP("copy");
     if (s->search2 > 0.0 && m > n) {
         uint8_t *removed = L.removed;
         L.removed = NULL; /* nothing removed yet: skip the test */
-        pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
+        /* the lists hold at most `pairs` ids; keep them under 6 GB and
+         * within the caller's memory limit */
+        double list_bytes = pairs * (double)sizeof(int32_t);
+        int lists = list_bytes <= 6e9 &&
+                    (opt->max_memory == 0 ||
+                     list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <= (double)opt->max_memory);
+        /* contributions too (16 bytes per entry) while the lists are small.
+         * Uniform points have about pairs * (ball / stencil volume) entries:
+         * 0.67, 0.35, 0.27 of the candidates on 1, 2, 3 grid axes (3 axes:
+         * half-size cells) */
+        static const double hit[4] = {1.0, 0.67, 0.35, 0.27};
+        double entries = pairs * hit[L.grid.g];
+        int contribs = entries * (double)sizeof(pdsi_weight) <= CONTRIB_BYTES &&
+                       (opt->max_memory == 0 ||
+                        5.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
+                            (double)opt->max_memory);
+        if (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0))))
+            pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
         L.removed = removed;
         if (cancelled(opt)) {
             st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
@@ -204,39 +559,25 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         }
     }
 
-    for (int64_t k = 0; k < m; ++k) {
-        int64_t id = ids ? ids[L.order[k]] : L.order[k];
-        heap.e[k].key = pdsi_w_round(L.w[k]);
-        heap.e[k].id = (int32_t)k;
-        heap.e[k].tie = (int32_t)id;
-    }
-    heap.size = m;
-    pdsi_heap_build(&heap);
+    STAMP("weights");
+    int64_t left = m - n, count = 0;
+    st = pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
+    if (st != PDS_OK) goto done;
+    if (left > 0) st = heap_tail(&L, left, rm, rm_w, &count, err);
+    if (st != PDS_OK) goto done;
 
-    int64_t removed_count = 0;
-    while (removed_count < m - n) {
-        pdsi_heap_entry top = heap.e[0];
-        double now = pdsi_w_round(L.w[top.id]);
-        if (top.key != now) {
-            heap.e[0].key = now;
-            pdsi_heap_sift_top(&heap);
-            continue;
-        }
-        pdsi_heap_pop(&heap);
-        L.removed[top.id] = 1;
-        removed_ids[removed_count++] = top.tie;
-        if (s->search2 > 0.0) {
-            switch (d) {
-            case 1: subtract_neighbours(&L, top.id, 1); break;
-            case 2: subtract_neighbours(&L, top.id, 2); break;
-            case 3: subtract_neighbours(&L, top.id, 3); break;
-            default: subtract_neighbours(&L, top.id, d); break;
-            }
-        }
-        if ((removed_count & 4095) == 0 && cancelled(opt)) {
-            st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
+    STAMP("rounds");
+    if (removed_ids) {
+        /* sequential order: weight at removal descending, then input index */
+        removal *r = malloc(sizeof(removal) * (size_t)(count > 0 ? count : 1));
+        if (!r) {
+            st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
             goto done;
         }
+        for (int64_t t = 0; t < count; ++t) r[t].w = rm_w[t], r[t].id = L.tie[rm[t]];
+        qsort(r, (size_t)count, sizeof(removal), removal_cmp);
+        for (int64_t t = 0; t < count; ++t) removed_ids[t] = r[t].id;
+        free(r);
     }
     /* kept, in row order: mark rows still present */
     {
@@ -252,13 +593,17 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
             if (kept_row[i]) kept_ids[c++] = ids ? ids[i] : i;
         free(kept_row);
     }
+    STAMP("kept");
 done:
     pdsi_grid_free(&L.grid);
+    free_lists(&L);
     free(L.order);
     free(L.x);
     free(L.w);
     free(L.removed);
-    free(heap.e);
+    free(L.tie);
+    free(rm);
+    free(rm_w);
     return st;
 }
 
@@ -266,6 +611,12 @@ done:
 
 pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                          const pds_options *options, int64_t *out, pds_error *err) {
+    return pdsi_eliminate_tail(points, m, d, n, options, HEAP_TAIL, out, err);
+}
+
+pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
+                               const pds_options *options, int64_t tail, int64_t *out,
+                               pds_error *err) {
     pds_options defaults;
     if (!options) {
         pds_options_init(&defaults);
@@ -391,7 +742,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
-    st = run_level(points, m, d, n, NULL, &s, opt, removed, kept, err);
+    st = run_level(points, m, d, n, NULL, &s, opt, tail, NULL, kept, err);
     if (st != PDS_OK) goto done;
     if (!opt->progressive) {
         memcpy(out, kept, sizeof(int64_t) * (size_t)n);
@@ -413,7 +764,7 @@ pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
         pdsi_space_set_dmax(&s, d_max);
         for (int64_t i = 0; i < size; ++i)
             memcpy(sub + i * d, points + kept[i] * d, sizeof(double) * (size_t)d);
-        st = run_level(sub, size, d, half, kept, &s, opt, removed, kept2, err);
+        st = run_level(sub, size, d, half, kept, &s, opt, tail, removed, kept2, err);
         if (st != PDS_OK) goto done;
         for (int64_t t = 0; t < size - half; ++t) out[size - 1 - t] = removed[t];
         int64_t *tmp = kept;

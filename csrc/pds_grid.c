@@ -1,11 +1,15 @@
 /* pds_grid.c - neighbour search on a uniform grid.
  *
- * Cells have side >= reach (d_max; for so3 and sphere the chord of d_max)
- * along up to three axes (for d > 3, the three with the widest extent; the
- * distance test still uses every coordinate), so all
- * neighbours of a point lie in the 3^g cells around its own. Points are
- * renumbered in cell order, which makes a cell row one contiguous range of
- * memory: the neighbour scan reads 3^(g-1) runs of consecutive points.
+ * Cells have side >= s->reach / grid->reach (s->reach is d_max, or for so3
+ * and sphere the chord of d_max) along up to three axes (for d > 3, the three
+ * with the widest extent; the distance test still uses every coordinate), so
+ * all neighbours of a point lie in the (2 grid->reach + 1)^g cells around its
+ * own. grid->reach 2 (half-size cells) on three axes: the candidates cover
+ * 125/8 d_max^3 instead of 27 d_max^3, 42% fewer distance tests for the same
+ * neighbours (in 2D, 25/4 instead of 9 d_max^2 saves too little to pay for
+ * the shorter runs). Points are renumbered in cell order, which makes a cell
+ * row one contiguous range of memory: the neighbour scan reads
+ * (2 grid->reach + 1)^(g-1) runs of consecutive points.
  *
  * A dense grid has at most max(64, 2m) cells. Data far smaller than its
  * bounding box (tight clusters) would need more, and with fewer, larger
@@ -104,6 +108,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
                            pds_error *err) {
     memset(grid, 0, sizeof *grid);
     grid->periodic = s->periodic;
+    grid->reach = 1;
     double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
     double want[PDSI_GRID_MAX_DIMS];
     int sparse = 0;
@@ -145,11 +150,16 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
         }
         free(all_lo);
         grid->g = taken;
-        /* cell counts: side >= reach; at most max(64, 2m) cells in all */
+        /* half-size cells pay on three axes (measured at 1M points: the 3D
+         * weight pass 1.42 -> 1.23 s, the grid 0.07 s more); on two they
+         * break even */
+        grid->reach = taken >= 3 ? 2 : 1;
+        /* cell counts: side >= unit; at most max(64, 2m) cells in all */
+        double unit = s->reach / grid->reach;
         double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total = 1.0;
         for (int a = 0; a < grid->g; ++a) {
-            want[a] = floor(ext[a] / s->reach);
-            if (!(want[a] <= cap)) want[a] = cap; /* ext / reach may be Inf or NaN */
+            want[a] = floor(ext[a] / unit);
+            if (!(want[a] <= cap)) want[a] = cap; /* ext / unit may be Inf or NaN */
             if (!s->periodic) want[a] += 1.0;
             if (want[a] < 1.0) want[a] = 1.0;
             total *= want[a];
@@ -172,8 +182,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             grid->cells[a] = (int64_t)want[a];
             grid->origin[a] = lo[a];
             double side = s->periodic ? ext[a] / want[a] : (want[a] > 1.0 ? ext[a] / (want[a] - 1.0) : ext[a] + 1.0);
-            if (!s->periodic && want[a] > 1.0 && side < s->reach) side = s->reach;
-            if (side < s->reach) side = s->reach;
+            if (side < unit) side = unit;
             grid->inv_side[a] = 1.0 / side;
         }
     }
@@ -209,7 +218,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
 }
 
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
-    int g = grid->g;
+    int g = grid->g, reach = grid->reach;
     if (g == 0) {
         ranges[0] = grid->start[0];
         ranges[1] = grid->start[1];
@@ -221,16 +230,17 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
         coord[a] = c % grid->cells[a];
         c /= grid->cells[a];
     }
-    /* candidate values of each leading grid dim */
-    int64_t vals[PDSI_GRID_MAX_DIMS][3];
+    /* candidate values of each leading grid dim: the cells within reach,
+     * each once (all of them when the periodic axis is that short) */
+    int64_t vals[PDSI_GRID_MAX_DIMS][5];
     int nv[PDSI_GRID_MAX_DIMS];
     for (int a = 0; a < g - 1; ++a) {
         int64_t n = grid->cells[a];
         nv[a] = 0;
-        if (grid->periodic && n <= 3) {
+        if (grid->periodic && n <= 2 * reach + 1) {
             for (int64_t v = 0; v < n; ++v) vals[a][nv[a]++] = v;
         } else {
-            for (int64_t o = -1; o <= 1; ++o) {
+            for (int64_t o = -reach; o <= reach; ++o) {
                 int64_t v = coord[a] + o;
                 if (grid->periodic) v = (v + n) % n;
                 else if (v < 0 || v >= n) continue;
@@ -238,21 +248,21 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
             }
         }
     }
-    /* spans of the last dim: [a0, b0] and maybe [a1, b1] */
+    /* spans of the last dim: [a0, b0] and, wrapping around, maybe [a1, b1] */
     int64_t nl = grid->cells[g - 1], cl = coord[g - 1];
     int64_t spans[2][2];
     int ns = 0;
-    if (grid->periodic && nl <= 3) {
+    if (grid->periodic && nl <= 2 * reach + 1) {
         spans[ns][0] = 0, spans[ns][1] = nl - 1, ns++;
-    } else if (grid->periodic && cl == 0) {
-        spans[ns][0] = 0, spans[ns][1] = 1, ns++;
-        spans[ns][0] = nl - 1, spans[ns][1] = nl - 1, ns++;
-    } else if (grid->periodic && cl == nl - 1) {
-        spans[ns][0] = 0, spans[ns][1] = 0, ns++;
-        spans[ns][0] = nl - 2, spans[ns][1] = nl - 1, ns++;
+    } else if (grid->periodic && cl - reach < 0) {
+        spans[ns][0] = 0, spans[ns][1] = cl + reach, ns++;
+        spans[ns][0] = nl + cl - reach, spans[ns][1] = nl - 1, ns++;
+    } else if (grid->periodic && cl + reach > nl - 1) {
+        spans[ns][0] = 0, spans[ns][1] = cl + reach - nl, ns++;
+        spans[ns][0] = cl - reach, spans[ns][1] = nl - 1, ns++;
     } else {
-        spans[ns][0] = cl > 0 ? cl - 1 : 0;
-        spans[ns][1] = cl + 1 < nl ? cl + 1 : nl - 1;
+        spans[ns][0] = cl - reach > 0 ? cl - reach : 0;
+        spans[ns][1] = cl + reach < nl ? cl + reach : nl - 1;
         ns++;
     }
     int count = 0;

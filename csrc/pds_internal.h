@@ -8,6 +8,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#if !defined(__GNUC__)
+#include <stdatomic.h>
+#endif
 
 #if defined(__GNUC__)
 #define PDSI_INLINE static inline __attribute__((always_inline))
@@ -49,13 +53,29 @@ PDSI_INLINE int pdsi_w_eq(pdsi_weight a, pdsi_weight b) { return a.hi == b.hi &&
 PDSI_INLINE double pdsi_w_round(pdsi_weight a) {
     if (a.hi == 0) return (double)a.lo;
     int bits = 0; /* significant bits of hi */
+#if defined(__GNUC__)
+    bits = 64 - __builtin_clzll(a.hi); /* the loop below, in one instruction */
+#else
     for (uint64_t h = a.hi; h; h >>= 1) bits++;
+#endif
     /* the top 64 bits, with the bits shifted out folded into a sticky bit */
     uint64_t top = bits == 64 ? a.hi : (a.hi << (64 - bits)) | (a.lo >> bits);
     uint64_t rest = bits == 64 ? a.lo : a.lo << (64 - bits);
     top |= rest != 0;
-    return ldexp((double)top, bits);
+    /* ldexp((double)top, bits) without the call: 2^bits (1 <= bits <= 64)
+     * built from its bit pattern; scaling by a power of two is exact */
+    uint64_t pattern = (uint64_t)(1023 + bits) << 52;
+    double scale;
+    memcpy(&scale, &pattern, sizeof scale);
+    return (double)top * scale;
 }
+
+/* A hint to fetch memory that will soon be read (no effect elsewhere). */
+#if defined(__GNUC__)
+#define PDSI_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PDSI_PREFETCH(p) ((void)0)
+#endif
 
 /* Most grid dimensions used for neighbour search. */
 #define PDSI_GRID_MAX_DIMS 3
@@ -190,6 +210,22 @@ PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const dou
     return k;
 }
 
+/* The key of a pair already known to be neighbours, whichever image found
+ * them: exactly the value that image's pdsi_pair_key computed (so a
+ * subtraction cancels the addition bit for bit). */
+PDSI_INLINE double pdsi_pair_key_any(const pdsi_space *s, const double *a, const double *b, int d,
+                                     const double *period) {
+    if (s->images == 1) return pdsi_pair_key(s, a, b, d, period, 0);
+    if (s->search2 < 2.0) {
+        /* at most one image is below search2 (see pdsi_pair_key) */
+        double k0 = pdsi_pair_key(s, a, b, d, period, 0);
+        return k0 < s->search2 ? k0 : pdsi_pair_key(s, a, b, d, period, 1);
+    }
+    double dot = 0.0; /* the sign test of pdsi_pair_key decides */
+    for (int i = 0; i < d; ++i) dot += a[i] * b[i];
+    return pdsi_pair_key(s, a, b, d, period, dot >= 0.0 ? 0 : 1);
+}
+
 /* How many images of the point xk to search: so3 rows are stored with
  * xk[0] >= 0 (pdsi_normalise_rows), and a p with p[0] >= 0 has
  * |xk + p| >= xk[0], so -xk has neighbours only when xk[0] < reach. */
@@ -239,7 +275,7 @@ PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
     return w;
 }
 
-/* ---- neighbour search: a uniform grid with cells of side >= d_max (pds_grid.c) ---- */
+/* ---- neighbour search: a uniform grid with cells of side >= d_max / reach (pds_grid.c) ---- */
 typedef struct pdsi_grid {
     int g;                            /* grid dimensions in use (0: one cell) */
     int axis[PDSI_GRID_MAX_DIMS];     /* which coordinate each grid dim uses  */
@@ -247,6 +283,8 @@ typedef struct pdsi_grid {
     double origin[PDSI_GRID_MAX_DIMS];
     double inv_side[PDSI_GRID_MAX_DIMS];
     int periodic;
+    int reach;                        /* cells of side >= s->reach / reach: the
+                                         neighbours lie within reach cells    */
     int64_t ncell;                    /* product of cells (sparse: occupied)   */
     int32_t *start;                   /* ncell + 1 offsets into sorted order   */
     int32_t *cell_of;                 /* cell of each sorted point             */
@@ -255,7 +293,7 @@ typedef struct pdsi_grid {
 } pdsi_grid;
 
 /* Most (begin, end) ranges pdsi_grid_ranges writes. */
-#define PDSI_MAX_RANGES 32
+#define PDSI_MAX_RANGES 64
 
 /* Sorts the m points into cell order: writes order[k] = input index of the
  * k-th point in cell order (stable: ascending input index within a cell). */
@@ -310,7 +348,93 @@ typedef struct pdsi_level {
     int32_t *order;   /* row of the level's input, per sorted point */
     pdsi_weight *w;   /* fixed-point weights                      */
     uint8_t *removed;
+    int32_t *tie;     /* input index per sorted point (ties: smaller first) */
+    /* Neighbour lists (pds_eliminate.c), NULL when not stored: nb[k] points
+     * at nb_cnt[k] sorted indices, every j != k within d_max of k. */
+    int32_t **nb;
+    int32_t *nb_cnt;
+    pdsi_weight **nbw;   /* NULL, or nbw[k][t] = the contribution of nb[k][t] */
+    int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
+    pdsi_weight **nbw_chunks;
+    int64_t nb_nchunks;
+    int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
 } pdsi_level;
+
+/* Calls BODY with j for every neighbour j of k that has not been removed:
+ * from the stored list, else from the grid (then dist2 is also known there,
+ * but BODY must not rely on it). */
+#define PDSI_FOR_LIVE(L, k, D, BODY)                                                        \
+    do {                                                                                    \
+        if ((L)->nb) {                                                                      \
+            const int32_t *p_ = (L)->nb[k], *pe_ = p_ + (L)->nb_cnt[k];                     \
+            for (; p_ < pe_; ++p_) {                                                        \
+                int32_t j = *p_;                                                            \
+                if ((L)->removed[j]) continue;                                              \
+                BODY;                                                                       \
+            }                                                                               \
+        } else {                                                                            \
+            PDSI_FOR_NEIGHBOURS(L, k, D, BODY);                                             \
+        }                                                                                   \
+    } while (0)
+
+/* Subtracts v from *p: atomically when threads may touch p at once. The
+ * low words are subtracted atomically, and each subtraction that wraps its
+ * low word borrows one from the high word: the exact 128-bit difference
+ * whatever the order (integer updates commute), though a reader could see a
+ * half-done value until the parallel call returns (nobody reads then). */
+PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
+    if (atomic) {
+#if defined(__GNUC__)
+        uint64_t old = __atomic_fetch_sub(&p->lo, v.lo, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&p->hi, v.hi + (old < v.lo), __ATOMIC_RELAXED);
+#else
+        uint64_t old = atomic_fetch_sub_explicit((_Atomic uint64_t *)&p->lo, v.lo, memory_order_relaxed);
+        atomic_fetch_sub_explicit((_Atomic uint64_t *)&p->hi, v.hi + (old < v.lo), memory_order_relaxed);
+#endif
+    } else {
+        pdsi_w_sub(p, v);
+    }
+}
+
+/* Subtracts k's contribution from each live neighbour (k itself is already
+ * marked removed or is about to be; its list does not contain it). */
+#define PDSI_SUBTRACT_NEIGHBOURS(L, k, D, ATOMIC)                                           \
+    do {                                                                                    \
+        if ((L)->nbw) {                                                                     \
+            const int32_t *p_ = (L)->nb[k];                                                 \
+            const pdsi_weight *c_ = (L)->nbw[k];                                            \
+            for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_)                        \
+                if (!(L)->removed[p_[t_]]) pdsi_sub(&(L)->w[p_[t_]], c_[t_], ATOMIC);       \
+        } else if ((L)->nb) {                                                               \
+            const double *xs_ = (L)->x + (int64_t)(k) * (D);                                \
+            const int32_t *p_ = (L)->nb[k], *pe_ = p_ + (L)->nb_cnt[k];                     \
+            for (; p_ < pe_; ++p_) {                                                        \
+                int32_t j = *p_;                                                            \
+                if ((L)->removed[j]) continue;                                              \
+                double key_ = pdsi_pair_key_any((L)->s, xs_, (L)->x + (int64_t)j * (D), (D),  \
+                                                (L)->s->period);                            \
+                pdsi_sub(&(L)->w[j], pdsi_contribution((L)->s, key_), ATOMIC);              \
+            }                                                                               \
+        } else {                                                                            \
+            PDSI_FOR_NEIGHBOURS(L, k, D,                                                    \
+                                pdsi_sub(&(L)->w[j], pdsi_contribution((L)->s, dist2), ATOMIC)); \
+        }                                                                                   \
+    } while (0)
+
+/* pds_eliminate with the last `tail` removals of every level left to the
+ * sequential heap (pds_eliminate uses HEAP_TAIL = 0; INT64_MAX runs the
+ * heap alone: the tests compare the two). */
+pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
+                               const pds_options *opt, int64_t tail, int64_t *out,
+                               pds_error *err);
+
+/* ---- exact parallel elimination in rounds (pds_rounds.c) ---- */
+/* Removes points from level L while more than `tail` removals of `*left`
+ * remain, exactly as the sequential heap run would (same set, same removal
+ * weights). Appends each removed point's sorted index to rm[*count] and its
+ * rounded weight at removal to rm_w[*count] (when rm_w is not NULL). */
+pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, double *rm_w,
+                       int64_t *count, pds_error *err);
 
 /* Calls body(j, dist2) for every sorted point j != k within d_max of k that
  * has not been removed; dist2 is the pair key (pdsi_pair_key). For so3 the

@@ -1,0 +1,189 @@
+/* Tests of the exact parallel elimination (pds_rounds.c): the rounds give the
+ * same indices, in the same order, as the sequential heap run alone, for any
+ * way a parallel-for splits and orders its ranges. Uses the internal entry
+ * pdsi_eliminate_tail, which sets how many removals go to the heap. */
+#include "pds_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                              \
+        }                                                                            \
+    } while (0)
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Parallel-fors that run the ranges serially but in unusual splits and
+ * orders, as threads might: mode 0 reversed single items, 1 odd-sized
+ * chunks back to front, 2 interleaved halves. */
+typedef struct order_mode {
+    int mode;
+} order_mode;
+
+static void odd_for(void *user, int64_t begin, int64_t end, int64_t grain, pds_range_fn fn,
+                    void *task) {
+    int mode = ((order_mode *)user)->mode;
+    (void)grain;
+    if (mode == 0) {
+        for (int64_t i = end - 1; i >= begin; --i) fn(task, i, i + 1);
+    } else if (mode == 1) {
+        int64_t step = 3, e = end;
+        while (e > begin) {
+            int64_t b = e - step > begin ? e - step : begin;
+            fn(task, b, e);
+            e = b;
+            step = step * 2 + 1;
+        }
+    } else {
+        int64_t mid = begin + (end - begin) / 2;
+        for (int64_t i = 0; begin + i < end; ++i) {
+            int64_t a = (i & 1) ? mid + i / 2 : begin + i / 2;
+            if (a < end && ((i & 1) ? a >= mid : a < mid)) fn(task, a, a + 1);
+        }
+        /* whatever the interleave missed */
+        int64_t na = mid - begin, nb = end - mid;
+        for (int64_t a = begin + (na < nb ? na : nb); a < mid; ++a) fn(task, a, a + 1);
+        for (int64_t a = mid + (na < nb ? na : nb); a < end; ++a) fn(task, a, a + 1);
+    }
+}
+
+static void compare(const char *what, const double *x, int64_t m, int d, int64_t n,
+                    pds_options *o) {
+    int64_t *ref = malloc(sizeof(int64_t) * (size_t)n), *got = malloc(sizeof(int64_t) * (size_t)n);
+    pds_error e;
+    o->parallel_for = NULL;
+    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, ref, &e) == PDS_OK);
+    for (int mode = -1; mode < 3; ++mode) {
+        order_mode om = {mode};
+        o->parallel_for = mode < 0 ? NULL : odd_for;
+        o->parallel_user = &om;
+        for (int64_t tail = 0; tail <= 5; tail += 5) {
+            CHECK(pdsi_eliminate_tail(x, m, d, n, o, tail, got, &e) == PDS_OK);
+            int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
+            if (!same) fprintf(stderr, "%s: mode %d tail %lld differs\n", what, mode, (long long)tail);
+            CHECK(same);
+        }
+        CHECK(pds_eliminate(x, m, d, n, o, got, &e) == PDS_OK);
+        CHECK(memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0);
+    }
+    o->parallel_for = NULL;
+    free(ref);
+    free(got);
+}
+
+static void test_random(int d, int periodic, int limiting, int progressive, int64_t m) {
+    double *x = malloc(sizeof(double) * (size_t)(m * d));
+    for (int64_t i = 0; i < m * d; ++i) x[i] = urand();
+    double bounds[8];
+    for (int k = 0; k < d; ++k) bounds[k] = 0.0, bounds[d + k] = 1.0;
+    pds_options o;
+    pds_options_init(&o);
+    o.bounds = bounds;
+    o.periodic = periodic;
+    o.weight_limiting = limiting;
+    o.progressive = progressive;
+    char what[96];
+    snprintf(what, sizeof what, "random d=%d periodic=%d limiting=%d progressive=%d", d, periodic,
+             limiting, progressive);
+    compare(what, x, m, d, m / 8, &o);
+    free(x);
+}
+
+/* lattice points (all weights tie: the input index decides), duplicates and
+ * clusters */
+static void test_ties(void) {
+    int64_t side = 60, m = side * side;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    for (int64_t i = 0; i < m; ++i) x[2 * i] = (double)(i % side) / side, x[2 * i + 1] = (double)(i / side) / side;
+    double bounds[4] = {0, 0, 1, 1};
+    pds_options o;
+    pds_options_init(&o);
+    o.bounds = bounds;
+    o.periodic = 1;
+    compare("lattice periodic", x, m, 2, m / 7, &o);
+    o.progressive = 1;
+    compare("lattice periodic progressive", x, m, 2, m / 7, &o);
+    o.periodic = 0;
+    o.progressive = 0;
+    compare("lattice", x, m, 2, m / 5, &o);
+    /* every point twice, plus a dense cluster */
+    for (int64_t i = 0; i < m / 2; ++i) x[2 * (m / 2 + i)] = x[2 * i], x[2 * (m / 2 + i) + 1] = x[2 * i + 1];
+    for (int64_t i = 0; i < 300; ++i) x[2 * i] = 0.5 + 0.01 * urand(), x[2 * i + 1] = 0.5 + 0.01 * urand();
+    o.periodic = 1;
+    compare("duplicates and a cluster", x, m, 2, m / 9, &o);
+    o.weight_limiting = 0;
+    compare("duplicates, no weight limiting", x, m, 2, m / 9, &o);
+    free(x);
+}
+
+/* many identical points: d_max is 0, nobody has neighbours, and the index
+ * decides (this must not scan all points for each) */
+static void test_identical(void) {
+    int64_t m = 200000, n = 1000;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    for (int64_t i = 0; i < 2 * m; ++i) x[i] = 0.25;
+    int64_t *out = malloc(sizeof(int64_t) * (size_t)n);
+    pds_options o;
+    pds_options_init(&o);
+    CHECK(pds_eliminate(x, m, 2, n, &o, out, NULL) == PDS_OK);
+    /* every weight is 0: the smaller index goes first, the last n stay */
+    for (int64_t i = 0; i < n; ++i) CHECK(out[i] == m - n + i);
+    free(x);
+    free(out);
+}
+
+/* without stored neighbour lists (max_memory leaves no room for them) the
+ * grid is scanned instead: the same indices */
+static void test_without_lists(void) {
+    int64_t m = 20000, n = 2500;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    for (int64_t i = 0; i < 2 * m; ++i) x[i] = urand();
+    double bounds[4] = {0, 0, 1, 1};
+    pds_options o;
+    pds_options_init(&o);
+    o.bounds = bounds;
+    o.periodic = 1;
+    o.progressive = 1;
+    int64_t *a = malloc(sizeof(int64_t) * (size_t)n), *b = malloc(sizeof(int64_t) * (size_t)n);
+    CHECK(pds_eliminate(x, m, 2, n, &o, a, NULL) == PDS_OK);
+    compare("progressive, lists stored", x, m, 2, n, &o);
+    o.max_memory = pds_workspace_bytes(m, 2, n, &o) + 1;
+    CHECK(pds_eliminate(x, m, 2, n, &o, b, NULL) == PDS_OK);
+    CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)n) == 0);
+    compare("progressive, no lists", x, m, 2, n, &o);
+    free(x);
+    free(a);
+    free(b);
+}
+
+int main(void) {
+    test_identical();
+    test_without_lists();
+    for (int d = 1; d <= 3; ++d)
+        for (int periodic = 0; periodic <= 1; ++periodic)
+            for (int limiting = 0; limiting <= 1; ++limiting)
+                test_random(d, periodic, limiting, 0, 4000);
+    test_random(2, 1, 1, 1, 8000);
+    test_random(3, 0, 1, 1, 8000);
+    test_random(2, 1, 1, 0, 60000);
+    test_random(4, 1, 1, 0, 3000);
+    test_ties();
+    if (failures) {
+        printf("%d failed\n", failures);
+        return 1;
+    }
+    printf("all rounds tests passed\n");
+    return 0;
+}
