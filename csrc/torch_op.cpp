@@ -195,6 +195,8 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
   STD_TORCH_CHECK(d >= 1, "sample_elimination: points must have at least one coordinate, got shape ",
                   shape_of(points));
   STD_TORCH_CHECK(n >= 1 && n <= m, "sample_elimination: n must be in [1, M=", m, "], got n=", n);
+  STD_TORCH_CHECK(d <= INT32_MAX, "sample_elimination: points may have at most ", INT32_MAX,
+                  " coordinates per row, got shape ", shape_of(points));
 
   std::optional<Tensor> hold;
   pds_options opt = make_options(d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
