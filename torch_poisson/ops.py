@@ -94,6 +94,29 @@ def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
     return b
 
 
+def _available_memory():
+    """Bytes the machine can still give (Linux MemAvailable), else None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _check_memory(need, what):
+    """Refuses, before allocating, work that needs more memory than is available
+    (a clear error instead of the out-of-memory killer)."""
+    avail = _available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(
+            f"{what} needs about {need >> 20} MiB of memory, more than the {avail >> 20} MiB "
+            "this machine has available: ask for fewer points"
+        )
+
+
 # --------------------------------------------------------------- operator --
 
 _METRICS = ("euclidean", "so3", "sphere")
@@ -419,6 +442,7 @@ def poisson_disk(
                 f"periodic={periodic!r}"
             )
         k = 4 if metric == "so3" else _check_int(dim, "dim", 2)
+        _check_memory(n * oversample * (16 * k + 64), f"poisson_disk(n={n}, metric={metric!r}, oversample={oversample})")
         # normalised Gaussians are uniform on the sphere (Haar measure on SO(3) for k = 4)
         cand = torch.randn(n * oversample, k, generator=generator, dtype=torch.float64)
         cand = cand / cand.norm(dim=1, keepdim=True)
@@ -432,8 +456,10 @@ def poisson_disk(
     b = _as_bounds(bounds, dim)
     if b is None:
         b = torch.tensor([[0.0] * dim, [1.0] * dim], dtype=torch.float64)
-    cand = torch.rand(n * oversample, dim, generator=generator, dtype=torch.float64)
-    cand = b[0] + cand * (b[1] - b[0])
+    m = n * oversample
+    _check_memory(m * (16 * dim + 64), f"poisson_disk(n={n}, dim={dim}, oversample={oversample})")
+    cand = torch.rand(m, dim, generator=generator, dtype=torch.float64)
+    cand.mul_(b[1] - b[0]).add_(b[0])  # in place: no temporaries of the candidates' size
     idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else bool(periodic))
     return cand[idx].to(dtype)
 
