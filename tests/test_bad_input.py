@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+import torch_poisson
 from bad_inputs import CASES, ENTRY_POINTS, check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,3 +31,24 @@ def test_bad_inputs_in_child_process(entry):
         f"child exited with {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
     )
     assert f"{len(CASES)} cases, 0 problems" in proc.stdout
+
+
+POISSON_DISK_CASES = [
+    ({"n": 0}, ValueError, ["n", "n=0"]),
+    ({"n": 2.5}, TypeError, ["n", "2.5"]),
+    ({"n": 10, "dim": 0}, ValueError, ["dim", "dim=0"]),
+    ({"n": 10, "oversample": 0}, ValueError, ["oversample", "oversample=0"]),
+    ({"n": 10, "dtype": torch.int64}, TypeError, ["dtype", "int64"]),
+    ({"n": 10, "bounds": ([0, 0], [1, -1])}, ValueError, ["bounds", "axis 1"]),
+    ({"n": 10, "bounds": ([0, 0, 0], [1, 1, 1])}, ValueError, ["bounds", "(2, 3)"]),
+    # ~700 GiB of candidates: refused before drawing them, not an OOM kill
+    ({"n": 10**9}, MemoryError, ["poisson_disk", "n=1000000000", "MiB"]),
+]
+
+
+@pytest.mark.parametrize("kwargs,exc,words", POISSON_DISK_CASES, ids=[str(c[0]) for c in POISSON_DISK_CASES])
+def test_poisson_disk_bad_input(kwargs, exc, words):
+    with pytest.raises(exc) as e:
+        torch_poisson.poisson_disk(**kwargs)
+    for w in words:
+        assert w.lower() in str(e.value).lower(), (w, str(e.value))
