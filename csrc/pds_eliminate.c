@@ -133,6 +133,9 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
 
 /* --------------------------------------------------------------- weights -- */
 
+/* longest neighbour list searched for a pair's contribution (see below) */
+#define REUSE_MAX 24
+
 /* The weight pass also stores every point's neighbour list, so that the
  * elimination never rescans the grid. Cells are split into chunks of about
  * PDSI_CHUNK_POINTS points; each chunk appends its points' lists to its own
@@ -249,9 +252,12 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 pdsi_weight cw = {0, 0};
                 int32_t j = buf[at + t];
                 int found = 0;
-                if (start && j < k && j >= first) {
+                if (start && j < k && j >= first && L->nb_cnt[j] <= REUSE_MAX) {
                     /* j's list, built earlier in this chunk, holds k with the
-                     * same contribution (dist2 is symmetric bit for bit) */
+                     * same contribution (the key is symmetric bit for bit).
+                     * A linear search: only on short lists, where it is
+                     * cheaper than the contribution (long lists, e.g. many
+                     * candidates per kept point or so3, made it quadratic) */
                     const int32_t *lj = buf + start[j - first];
                     for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
                         if (lj[u] == k) {

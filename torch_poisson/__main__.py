@@ -3,7 +3,9 @@
 Draws 16,000 uniform candidates in the unit square, keeps 2,000 of them twice
 (a random subset, and torch_poisson's Poisson disk subset), prints a table
 (time, relative radius rho, mean nearest-neighbour distance) and writes a PNG
-with the two subsets side by side.
+with the two subsets side by side. Then the same for rotations (8,000 random
+unit quaternions -> 200, the SO(3) metric) and directions on the sphere, with
+a second PNG of random vs Poisson directions.
 """
 import argparse
 import os
@@ -72,7 +74,35 @@ def demo(out, n=2000, oversample=8, seed=0):
     fig.savefig(out, dpi=110)
     plt.close(fig)
     print(f"wrote {os.path.abspath(out)}")
+    _rotations_and_directions(out, seed)
     return rows
+
+
+def _rotations_and_directions(out, seed):
+    """Rotations (8000 -> 200, the first user's case) and sphere directions."""
+    import math
+
+    import torch_poisson
+    from torch_poisson.plots import sphere_directions_figure
+
+    gen = torch.Generator().manual_seed(seed)
+    print()
+    print(f"{'subset':<26} {'time [ms]':>10} {'closest pair':>14}")
+    for metric, m, n, unit in (("so3", 8000, 200, "deg rotation"), ("sphere", 16000, 2000, "deg")):
+        cand = torch.randn(m, 4 if metric == "so3" else 3, generator=gen, dtype=torch.float64)
+        torch_poisson.sample_elimination(cand, n, metric=metric)  # warm-up
+        t0 = time.perf_counter()
+        idx = torch_poisson.sample_elimination(cand, n, metric=metric)
+        t = time.perf_counter() - t0
+        rnd = torch.randperm(m, generator=gen)[:n]
+        for name, sub, tt in (("random", rnd, 0.0), ("Poisson", idx, t)):
+            ang = torch_poisson.min_distance(cand[sub], metric=metric) * 180 / math.pi
+            label = f"{metric} {m}->{n} {name}"
+            print(f"{label:<26} {tt * 1e3:>10.2f} {ang:>8.2f} {unit}")
+    root, _ = os.path.splitext(out)
+    sphere_png = root + "_sphere.png"
+    sphere_directions_figure(600, seed=seed, path=sphere_png)
+    print(f"wrote {os.path.abspath(sphere_png)}")
 
 
 def main(argv=None):
