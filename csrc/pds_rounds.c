@@ -66,6 +66,11 @@ static double stats_now(void) {
 #define TOC(acc, v)
 #endif
 
+/* see pdsi_rounds: when rounds stop paying */
+#define POOR_ROUNDS 4
+#define POOR_RATIO 64
+#define POOR_MIN_TESTS 256
+
 /* candidates per block: the unit of parallel work and of compaction (fixed,
  * so the compacted order does not depend on the threads) */
 #define BLOCK 2048
@@ -385,6 +390,13 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         goto done;
     }
     memset(R.blocker, 0xff, sizeof(int32_t) * (size_t)m);
+    /* Dense regime (every candidate neighbours every other, e.g. a radius
+     * larger than the domain): a round removes only the few points above all
+     * others, and each removal makes every candidate look for a new blocker,
+     * so rounds would cost O(M^2) each. After POOR_ROUNDS rounds in a row that
+     * test more than POOR_RATIO candidates per removal, the rest is left to
+     * the sequential heap (the caller), which gives the same result. */
+    int poor = 0;
     while (*left > tail) {
         if (L->opt->cancel && *L->opt->cancel) {
             st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
@@ -409,6 +421,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         nrounds++;
         tests += R.ncand;
 #endif
+        int64_t tested = R.ncand;
         int64_t nblk = (R.ncand + BLOCK - 1) / BLOCK;
         TIC(t1);
         pdsi_parallel(L->opt, nblk, TEST_GRAIN, test_task, &R);
@@ -434,6 +447,8 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         TOC(t_sub, t3);
         R.count += q;
         *left -= q;
+        poor = tested > POOR_MIN_TESTS && tested > POOR_RATIO * q ? poor + 1 : 0;
+        if (poor >= POOR_ROUNDS) break;
     }
 done:
 #ifdef PDS_ROUNDS_STATS
