@@ -4,7 +4,7 @@ Shared by tests/test_traps.py (each case in a child process whose address
 space is capped, so a quadratic allocation fails instead of meeting the OOM
 killer) and benchmarks/bench_traps.py (a table of times and memory).
 
-The bound these inputs meet (see docs/reliability.md): the core counts the
+The bound these inputs meet (see the README, Reliability): the core counts the
 candidate pairs its grid implies before it allocates anything beyond O(M d)
 and refuses with "too dense" above max_pair_work (4e9 by default), so the
 neighbour work per elimination level is at most 4e9 distance tests for the
