@@ -20,8 +20,7 @@ mkdir -p "$build/corpus"
 "$cc" -g -O1 -std=c11 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I"$root/csrc" \
-  "$root"/csrc/pds_error.c "$root"/csrc/pds_metric.c "$root"/csrc/pds_grid.c \
-  "$root"/csrc/pds_heap.c "$root"/csrc/pds_eliminate.c \
+  "$root"/csrc/pds_*.c \
   "$here/fuzz_pds.c" -lm -o "$build/fuzz_pds"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
