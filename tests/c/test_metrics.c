@@ -12,22 +12,8 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-static int failures = 0;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static double urand(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
-}
+#define TEST_SEED 0x9e3779b97f4a7c15ull
+#include "check.h"
 static double gauss(void) {
     double u = urand() + 1e-300, v = urand();
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);

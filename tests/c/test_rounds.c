@@ -8,22 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static double urand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
-}
+#define TEST_SEED 0x9E3779B97F4A7C15ull
+#include "check.h"
 
 /* Parallel-fors that run the ranges serially but in unusual splits and
  * orders, as threads might: mode 0 reversed single items, 1 odd-sized
