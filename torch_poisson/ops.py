@@ -164,6 +164,25 @@ def _check_radius(radius):
     return radius, False
 
 
+def _check_options(d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume):
+    """The elimination options, checked and normalised (shared by the plain
+    and the batched call): (bounds tensor or None, radius, auto flag, alpha,
+    beta, gamma, dim, volume)."""
+    b = _as_bounds(bounds, d)
+    radius, auto = _check_radius(radius)
+    alpha = _check_real(alpha, "alpha", positive=True)
+    beta = _check_real(beta, "beta", nonnegative=True)
+    gamma = _check_real(gamma, "gamma", nonnegative=True)
+    if periodic and b is None:
+        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
+    _check_metric(metric, d, b, periodic)
+    if dim is not None:
+        dim = _check_int(dim, "dim", 1)
+    if volume is not None:
+        volume = _check_real(volume, "volume", positive=True)
+    return b, radius, auto, alpha, beta, gamma, dim, volume
+
+
 def sample_elimination(
     points: torch.Tensor,
     n: Union[int, torch.Tensor],
@@ -255,18 +274,8 @@ def sample_elimination(
     _check_points(points)
     m, d = points.shape
     n = _check_int(n, "n", 1, m)
-    b = _as_bounds(bounds, d)
-    radius, auto = _check_radius(radius)
-    alpha = _check_real(alpha, "alpha", positive=True)
-    beta = _check_real(beta, "beta", nonnegative=True)
-    gamma = _check_real(gamma, "gamma", nonnegative=True)
-    if periodic and b is None:
-        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
-    _check_metric(metric, d, b, periodic)
-    if dim is not None:
-        dim = _check_int(dim, "dim", 1)
-    if volume is not None:
-        volume = _check_real(volume, "volume", positive=True)
+    b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
+        d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
     _check_nonzero_rows(points, metric)
     return torch.ops.torch_poisson.sample_elimination.default(
         points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive),
@@ -300,18 +309,8 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
         lo = m if (lengths is None or not B or torch.compiler.is_compiling()) else min(m, int(lengths.min()))
         n = _check_int(n, "n", 0, lo)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
-    b = _as_bounds(bounds, d)
-    radius, auto = _check_radius(radius)
-    alpha = _check_real(alpha, "alpha", positive=True)
-    beta = _check_real(beta, "beta", nonnegative=True)
-    gamma = _check_real(gamma, "gamma", nonnegative=True)
-    if periodic and b is None:
-        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
-    _check_metric(metric, d, b, periodic)
-    if dim is not None:
-        dim = _check_int(dim, "dim", 1)
-    if volume is not None:
-        volume = _check_real(volume, "volume", positive=True)
+    b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
+        d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
     _check_nonzero_rows(points, metric, lengths)
     return torch.ops.torch_poisson.sample_elimination_batched.default(
         points, lengths, n_t, max_n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting),
