@@ -15,9 +15,13 @@
  *   Then M - n times: remove the remaining point of largest weight and
  *   subtract its contribution from each remaining neighbour.
  *
- * Tie-break: weights are accumulated as exact 32.32 fixed-point integers, so
- * they do not depend on summation order or thread count. Of two points with
- * equal weight, the one with the smaller input index is removed first.
+ * Exactness and tie-break: each contribution becomes an exact 128-bit
+ * fixed-point integer, so a weight does not depend on summation order or
+ * thread count; points are compared by the exact weight rounded to the
+ * nearest double (as a float64 computation of the exact sum would rank
+ * them). Of two points with equal rounded weight, the one with the smaller
+ * input index is removed first. Integer alpha (the default 8) is applied by
+ * exponentiation by squaring, other alpha with pow().
  *
  * Progressive order (opt.progressive): after eliminating to n, the survivors
  * are eliminated to n/2, then to half of that while at least 3 remain, with
@@ -31,7 +35,8 @@
  * computed from chords (asin), and the neighbour grid searches the unit rows
  * with the chord of d_max (for so3 around q and, near w = 0, around -q).
  *
- * Neighbour search: a grid of cells of side >= d_max on up to three axes;
+ * Neighbour search: a grid of cells of side >= d_max (d_max / 2 on three axes)
+ * on up to three axes;
  * for d > 3 the principal axes when they hold the data's spread better than
  * the coordinate axes; a sparse grid (occupied cells only) when the data is
  * far smaller than its bounding box. opt.auto_radius estimates r_max from
