@@ -10,12 +10,18 @@ smallest distance among the kept points over that of a random subset of the
 same size (in the points' own metric), or the relative radius rho.
 """
 import argparse
+import os
+import sys
 import math
 import time
 
 import torch
 
 import torch_poisson as tp
+
+# the real-data cases are the test suite's (tests/test_metrics.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from test_metrics import clusters, embeddings, surface  # noqa: E402
 
 
 def best_time(fn, repeat):
@@ -26,23 +32,6 @@ def best_time(fn, repeat):
         fn()
         best = min(best, time.perf_counter() - t)
     return best
-
-
-def surface(m, g):
-    s = torch.randn(m, 3, generator=g, dtype=torch.float64)
-    return s / s.norm(dim=1, keepdim=True)
-
-
-def clusters(m, g):
-    centers = torch.rand(20, 3, generator=g, dtype=torch.float64) * 10
-    pick = torch.randint(0, 20, (m,), generator=g)
-    return centers[pick] + 0.05 * torch.randn(m, 3, generator=g, dtype=torch.float64)
-
-
-def embeddings(m, g, latent_dim=3):
-    basis = torch.linalg.qr(torch.randn(64, latent_dim, generator=g, dtype=torch.float64))[0]
-    latent = torch.rand(m, latent_dim, generator=g, dtype=torch.float64)
-    return latent @ basis.T + 1e-3 * torch.randn(m, 64, generator=g, dtype=torch.float64)
 
 
 def versus_random(x, idx, g, metric="euclidean"):

@@ -124,13 +124,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
                 a = bounds[k];
                 b = bounds[d + k];
             } else {
-                a = x[k];
-                b = x[k];
-                for (int64_t i = 1; i < m; ++i) {
-                    double v = x[i * (int64_t)d + k];
-                    a = v < a ? v : a;
-                    b = v > b ? v : b;
-                }
+                pdsi_axis_range(x, m, d, k, &a, &b);
             }
             all_lo[k] = a;
             all_ext[k] = b - a;

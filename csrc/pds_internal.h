@@ -110,6 +110,9 @@ typedef struct pdsi_space {
 pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_options *opt,
                              pds_error *err);
 
+/* The least and largest coordinate k of the m points (row-major, m x d). */
+void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi);
+
 /* The dimension and volume r_max is derived from: the caller's, else the
  * bounds', else the bounding box's over the axes it actually spans (a flat
  * input of k spanned axes counts as k-dimensional; all-equal points give 0). */

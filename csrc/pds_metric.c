@@ -54,6 +54,17 @@ double pds_max_radius(int dim, double volume, int64_t n) {
     return pow(per_point / unit_ball_volume(dim), 1.0 / dim);
 }
 
+void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi) {
+    double a = x[k], b = x[k];
+    for (int64_t i = 1; i < m; ++i) {
+        double v = x[i * (int64_t)d + k];
+        a = v < a ? v : a;
+        b = v > b ? v : b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
 pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
                        double *volume_out, pds_error *err) {
     int dim = 0;
@@ -70,12 +81,8 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
     } else {
         /* bounding box, over the axes the points actually span */
         for (int k = 0; k < d; ++k) {
-            double lo = x[k], hi = x[k];
-            for (int64_t i = 1; i < m; ++i) {
-                double v = x[i * (int64_t)d + k];
-                lo = v < lo ? v : lo;
-                hi = v > hi ? v : hi;
-            }
+            double lo, hi;
+            pdsi_axis_range(x, m, d, k, &lo, &hi);
             if (hi > lo) {
                 dim += 1;
                 volume *= hi - lo;
