@@ -389,52 +389,56 @@ static int weigh_with_lists(pdsi_level *L, int contribs) {
 
 /* ----------------------------------------------------------- the heap tail -- */
 
-/* The sequential run with the lazy heap, for the last `left` removals. */
+/* The sequential run, lazily (pds_heap.c), for the last `left` removals.
+ * The tree's leaves are the level's rows: in input order, so a smaller leaf
+ * is the smaller input index the tie rule wants. */
 static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
                             int64_t *count, pds_error *err) {
-    int64_t m = L->m, live = 0;
+    int64_t m = L->m;
     int d = L->d;
-    pdsi_heap heap = {NULL, 0};
-    heap.e = malloc(sizeof(pdsi_heap_entry) * (size_t)(m > 0 ? m : 1));
-    if (!heap.e) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
-    for (int64_t k = 0; k < m; ++k) {
-        if (L->removed[k]) continue;
-        heap.e[live].key = pdsi_w_round(L->w[k]);
-        heap.e[live].id = (int32_t)k;
-        heap.e[live].tie = L->tie[k];
-        live++;
+    pdsi_tourney tree = {0, NULL, NULL};
+    int32_t *point = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1)); /* row -> sorted index */
+    if (!point || !pdsi_tourney_init(&tree, m)) {
+        free(point);
+        return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     }
-    heap.size = live;
-    pdsi_heap_build(&heap);
+    for (int64_t k = 0; k < m; ++k) {
+        int32_t row = L->order[k];
+        point[row] = (int32_t)k;
+        if (!L->removed[k]) tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
+    }
+    pdsi_tourney_build(&tree);
     int64_t done = 0;
     while (done < left) {
-        pdsi_heap_entry top = heap.e[0];
-        double now = pdsi_w_round(L->w[top.id]);
-        if (top.key != now) {
-            heap.e[0].key = now;
-            pdsi_heap_sift_top(&heap);
+        int32_t row = pdsi_tourney_top(&tree), k = point[row];
+        double now = pdsi_w_round(L->w[k]);
+        uint64_t key = pdsi_tourney_key(now);
+        if (tree.key[row] != key) {
+            pdsi_tourney_set(&tree, row, key);
             continue;
         }
-        pdsi_heap_pop(&heap);
-        L->removed[top.id] = 1;
-        rm[*count] = top.id;
+        pdsi_tourney_set(&tree, row, 0);
+        L->removed[k] = 1;
+        rm[*count] = k;
         if (rm_w) rm_w[*count] = now;
         *count += 1;
         done++;
         if (L->s->search2 > 0.0) {
             switch (d) {
-            case 1: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 1, 0); break;
-            case 2: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 2, 0); break;
-            case 3: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, 3, 0); break;
-            default: PDSI_SUBTRACT_NEIGHBOURS(L, top.id, d, 0); break;
+            case 1: PDSI_SUBTRACT_NEIGHBOURS(L, k, 1, 0); break;
+            case 2: PDSI_SUBTRACT_NEIGHBOURS(L, k, 2, 0); break;
+            case 3: PDSI_SUBTRACT_NEIGHBOURS(L, k, 3, 0); break;
+            default: PDSI_SUBTRACT_NEIGHBOURS(L, k, d, 0); break;
             }
         }
         if ((done & 4095) == 0 && cancelled(L->opt)) {
-            free(heap.e);
+            pdsi_tourney_free(&tree);
+            free(point);
             return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
         }
     }
-    free(heap.e);
+    pdsi_tourney_free(&tree);
+    free(point);
     return PDS_OK;
 }
 
@@ -472,6 +476,19 @@ static void copy_task(void *task, int64_t b, int64_t e) {
     }
 }
 
+/* Levels of at most SERIAL_POINTS points (and SERIAL_PAIRS candidate pairs)
+ * run on the calling thread: each pair once (pds_pairs.c), then the lazy
+ * heap. Their data stays in cache, and below this size the parallel pass
+ * and rounds cost more in overhead than a second thread gives back; the
+ * callers with many small problems (batches, samplers) run those in
+ * parallel instead. */
+#define SERIAL_POINTS 16384
+#define SERIAL_PAIRS 4e7
+
+static int serial_level(const pdsi_level *L, double pairs, int allowed) {
+    return allowed && L->m <= SERIAL_POINTS && pairs <= SERIAL_PAIRS;
+}
+
 /* How many removals are left to the sequential heap at the end: none, the
  * rounds run to the end (each removes at least one point) and stay fast
  * because their candidate sets shrink with the work left. */
@@ -483,7 +500,8 @@ static void copy_task(void *task, int64_t b, int64_t e) {
  * in removal order to removed_ids. */
 static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const int64_t *ids,
                             const pdsi_space *s, const pds_options *opt, int64_t tail,
-                            int64_t *removed_ids, int64_t *kept_ids, pds_error *err) {
+                            int serial_ok, int64_t *removed_ids, int64_t *kept_ids,
+                            pds_error *err) {
     pds_status st = PDS_OK;
     pdsi_level L;
     memset(&L, 0, sizeof L);
@@ -533,6 +551,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
+    int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the heap alone */
     copy_job cj = {&L, x, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
@@ -556,7 +575,9 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
                        (opt->max_memory == 0 ||
                         5.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
                             (double)opt->max_memory);
-        if (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0))))
+        serial = contribs && serial_level(&L, pairs, serial_ok) && pdsi_weigh_pairs(&L);
+        if (!serial &&
+            (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0)))))
             pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
         L.removed = removed;
         if (cancelled(opt)) {
@@ -567,7 +588,8 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     STAMP("weights");
     int64_t left = m - n, count = 0;
-    st = pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
+    /* a serial level goes to the heap at once (the rounds pay off in parallel) */
+    st = serial ? PDS_OK : pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
     if (left > 0) st = heap_tail(&L, left, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
@@ -617,12 +639,12 @@ done:
 
 pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                          const pds_options *options, int64_t *out, pds_error *err) {
-    return pdsi_eliminate_tail(points, m, d, n, options, HEAP_TAIL, out, err);
+    return pdsi_eliminate_tail(points, m, d, n, options, HEAP_TAIL, 1, out, err);
 }
 
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
-                               const pds_options *options, int64_t tail, int64_t *out,
-                               pds_error *err) {
+                               const pds_options *options, int64_t tail, int serial,
+                               int64_t *out, pds_error *err) {
     pds_options defaults;
     if (!options) {
         pds_options_init(&defaults);
@@ -748,7 +770,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
-    st = run_level(points, m, d, n, NULL, &s, opt, tail, NULL, kept, err);
+    st = run_level(points, m, d, n, NULL, &s, opt, tail, serial, NULL, kept, err);
     if (st != PDS_OK) goto done;
     if (!opt->progressive) {
         memcpy(out, kept, sizeof(int64_t) * (size_t)n);
@@ -770,7 +792,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
         pdsi_space_set_dmax(&s, d_max);
         for (int64_t i = 0; i < size; ++i)
             memcpy(sub + i * d, points + kept[i] * d, sizeof(double) * (size_t)d);
-        st = run_level(sub, size, d, half, kept, &s, opt, tail, removed, kept2, err);
+        st = run_level(sub, size, d, half, kept, &s, opt, tail, serial, removed, kept2, err);
         if (st != PDS_OK) goto done;
         for (int64_t t = 0; t < size - half; ++t) out[size - 1 - t] = removed[t];
         int64_t *tmp = kept;

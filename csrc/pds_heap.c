@@ -1,46 +1,65 @@
-/* pds_heap.c - the max-heap of weights.
+/* pds_heap.c - the sequential run's priority structure: a tournament tree.
  *
- * A lazy heap: weights only ever decrease, so an entry's key may be stale
+ * Leaves are the level's rows, in input order (so a smaller row is a smaller
+ * input index), padded to a power of two. Keys are integers: the bits of the
+ * rounded weight (a double >= 0, whose bits order as its values) plus one,
+ * and 0 for removed points and padding (pdsi_tourney_key). Every inner node holds the leaf that wins its
+ * subtree: the larger key, the left one on equal keys, i.e. the smaller
+ * input index, which is the tie rule. The root's leaf is the maximum.
+ *
+ * Used lazily: weights only ever decrease, so a leaf's key may be stale
  * (larger than the point's current weight) but never too small. The caller
- * compares the top's key with the current weight; if they differ it lowers the
- * key and calls pdsi_heap_sift_top, else the top is the true maximum (every
- * other entry's current weight <= its key <= the top's key). This trades a
- * decrease-key per neighbour update for one sift per stale top. */
+ * compares the winner's key with its current weight; when they differ it
+ * sets the new key (one path to the root), else the winner is the true
+ * maximum (every other point's weight <= its key <= the winner's key).
+ * Changing a key redoes one path, log2(size) levels, with no branch that
+ * depends on the data: on small levels this replaced a lazy 4-ary heap whose
+ * sifts (several per removal, each mispredicting at every level) took half
+ * of the elimination time. */
 #include "pds_internal.h"
 
-/* a ranks above b: larger key, or equal key and smaller input index */
-PDSI_INLINE int above(const pdsi_heap_entry *a, const pdsi_heap_entry *b) {
-    return a->key > b->key || (a->key == b->key && a->tie < b->tie);
-}
-
-/* 4-ary: the children of i are 4i+1 .. 4i+4, one cache line of entries. */
-static void sift_down(pdsi_heap_entry *e, int64_t size, int64_t i) {
-    pdsi_heap_entry v = e[i];
-    for (;;) {
-        int64_t c = 4 * i + 1;
-        if (c >= size) break;
-        int64_t best = c;
-        int64_t end = c + 4 < size ? c + 4 : size;
-        for (int64_t k = c + 1; k < end; ++k)
-            if (above(&e[k], &e[best])) best = k;
-        if (!above(&e[best], &v)) break;
-        e[i] = e[best];
-        i = best;
+int pdsi_tourney_init(pdsi_tourney *t, int64_t n) {
+    int64_t size = 1;
+    while (size < n) size *= 2;
+    t->size = size;
+    t->key = malloc(sizeof(uint64_t) * (size_t)size);
+    t->win = malloc(sizeof(int32_t) * (size_t)(2 * size));
+    if (!t->key || !t->win) {
+        pdsi_tourney_free(t);
+        return 0;
     }
-    e[i] = v;
+    for (int64_t i = 0; i < size; ++i) t->key[i] = 0, t->win[size + i] = (int32_t)i;
+    return 1;
 }
 
-void pdsi_heap_build(pdsi_heap *h) {
-    if (h->size < 2) return;
-    for (int64_t i = (h->size - 2) / 4; i >= 0; --i) sift_down(h->e, h->size, i);
-}
-
-void pdsi_heap_sift_top(pdsi_heap *h) { sift_down(h->e, h->size, 0); }
-
-void pdsi_heap_pop(pdsi_heap *h) {
-    h->size -= 1;
-    if (h->size > 0) {
-        h->e[0] = h->e[h->size];
-        sift_down(h->e, h->size, 0);
+void pdsi_tourney_build(pdsi_tourney *t) {
+    for (int64_t v = t->size - 1; v >= 1; --v) {
+        int32_t l = t->win[2 * v], r = t->win[2 * v + 1];
+        t->win[v] = t->key[l] >= t->key[r] ? l : r; /* l < r: l wins ties */
     }
+}
+
+void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
+    const uint64_t *k = t->key;
+    int32_t *win = t->win;
+    t->key[leaf] = key;
+    int32_t cur = leaf;
+    uint64_t kc = key;
+    for (int64_t c = t->size + leaf; c > 1; c >>= 1) {
+        int32_t sib = win[c ^ 1];
+        uint64_t ks = k[sib];
+        /* a larger key wins, or an equal one on the smaller leaf; in integer
+         * arithmetic, so the compiler keeps it free of (unpredictable) branches */
+        uint64_t keep = 0 - (uint64_t)((kc > ks) | ((kc == ks) & (cur < sib)));
+        cur = (int32_t)(((uint64_t)(uint32_t)cur & keep) | ((uint64_t)(uint32_t)sib & ~keep));
+        kc = (kc & keep) | (ks & ~keep);
+        win[c >> 1] = cur;
+    }
+}
+
+void pdsi_tourney_free(pdsi_tourney *t) {
+    free(t->key);
+    free(t->win);
+    t->key = NULL;
+    t->win = NULL;
 }

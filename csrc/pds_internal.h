@@ -239,6 +239,11 @@ PDSI_INLINE int pdsi_images_of(const pdsi_space *s, const double *xk) {
 /* t^e for integer e in [1, 64] by squaring (c = 1; b = t; for each bit of e
  * from the lowest: if set c *= b; b *= b), else pow(t, alpha). */
 PDSI_INLINE double pdsi_ipow(double t, int e, double alpha) {
+    if (e == 8) { /* the default: the same three squarings, unrolled */
+        double b = t * t;
+        b *= b;
+        return b * b;
+    }
     if (e <= 0) return pow(t, alpha);
     double c = 1.0, b = t;
     for (;;) {
@@ -271,10 +276,17 @@ PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
      * repeats, so the bits agree on every CPU; pow is 20x slower and numpy's
      * own power differs from libm's in the last bit on some CPUs anyway */
     double c = pdsi_ipow(t, s->alpha_int, s->alpha);
-    /* floor(c 2^s) exactly: both scalings are by powers of two */
+    /* floor(c 2^s) exactly: the scalings are by powers of two and the
+     * differences are exact (v < 2^62), so hi, then the low word 32 bits at
+     * a time, are truncations of exact values; signed conversions only
+     * (one instruction each, where an unsigned one branches on its range) */
     double v = c * s->scale_hi;
-    w.hi = (uint64_t)v;
-    w.lo = (uint64_t)((v - (double)w.hi) * 18446744073709551616.0);
+    int64_t hi = (int64_t)v;
+    double r = (v - (double)hi) * 4294967296.0;
+    int64_t mid = (int64_t)r;
+    int64_t low = (int64_t)((r - (double)mid) * 4294967296.0);
+    w.hi = (uint64_t)hi;
+    w.lo = ((uint64_t)mid << 32) | (uint64_t)low;
     return w;
 }
 
@@ -320,24 +332,31 @@ PDSI_INLINE int64_t pdsi_grid_image_cell(const pdsi_grid *grid, const double *xk
 }
 void pdsi_grid_free(pdsi_grid *grid);
 
-/* ---- the max-heap of weights (pds_heap.c) ---- */
-typedef struct pdsi_heap_entry {
-    double key;   /* rounded weight when pushed or last re-sifted; >= the current one */
-    int32_t id;   /* sorted index of the point                                   */
-    int32_t tie;  /* input index: smaller wins among equal keys                  */
-} pdsi_heap_entry;
+/* ---- the sequential run's maximum: a tournament tree (pds_heap.c) ---- */
+typedef struct pdsi_tourney {
+    int64_t size;  /* leaves: the least power of two >= the points          */
+    uint64_t *key; /* per leaf: pdsi_tourney_key of the rounded weight when
+                      last set (>= the current one), 0 when removed/padding */
+    int32_t *win;  /* win[v], 1 <= v < size: the leaf winning v's subtree
+                      (larger key, then smaller leaf); win[size + i] = i    */
+} pdsi_tourney;
 
-typedef struct pdsi_heap {
-    pdsi_heap_entry *e;
-    int64_t size;
-} pdsi_heap;
-
-/* Orders the entries into a max-heap in O(size). */
-void pdsi_heap_build(pdsi_heap *h);
-/* Restores the heap after e[0].key was lowered. */
-void pdsi_heap_sift_top(pdsi_heap *h);
-/* Removes e[0]. */
-void pdsi_heap_pop(pdsi_heap *h);
+/* The key of a rounded weight w >= 0: its bits (which order as the values
+ * of doubles >= 0) plus one, above the 0 of removed leaves. */
+PDSI_INLINE uint64_t pdsi_tourney_key(double w) {
+    uint64_t b;
+    memcpy(&b, &w, sizeof b);
+    return b + 1;
+}
+/* Allocates a tree of at least n leaves, every key 0; 0 when out of memory. */
+int pdsi_tourney_init(pdsi_tourney *t, int64_t n);
+/* Computes every winner after the keys were filled in. */
+void pdsi_tourney_build(pdsi_tourney *t);
+/* The winning leaf (the maximum). */
+PDSI_INLINE int32_t pdsi_tourney_top(const pdsi_tourney *t) { return t->win[1]; }
+/* Sets a leaf's key (lowered, or 0 to remove it) and redoes its path. */
+void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key);
+void pdsi_tourney_free(pdsi_tourney *t);
 
 /* ---- one elimination level and its neighbour scan ---- */
 typedef struct pdsi_level {
@@ -425,11 +444,17 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
     } while (0)
 
 /* pds_eliminate with the last `tail` removals of every level left to the
- * sequential heap (pds_eliminate uses HEAP_TAIL = 0; INT64_MAX runs the
- * heap alone: the tests compare the two). */
+ * sequential run (pds_eliminate uses HEAP_TAIL = 0; INT64_MAX runs it alone)
+ * and, when `serial` is 0, never the serial path for small levels (each
+ * pair once, then the sequential run): the tests compare all three. */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
-                               const pds_options *opt, int64_t tail, int64_t *out,
+                               const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);
+
+/* ---- the serial weight pass for small levels (pds_pairs.c) ---- */
+/* Weights and neighbour lists with contributions, each pair computed once,
+ * on the calling thread; returns 0 (storing nothing) when out of memory. */
+int pdsi_weigh_pairs(pdsi_level *L);
 
 /* ---- exact parallel elimination in rounds (pds_rounds.c) ---- */
 /* Removes points from level L while more than `tail` removals of `*left`

@@ -1,8 +1,8 @@
 /* bench_core.c - times pds_eliminate directly (no torch), for profiling.
  *
- *   bench_core M n d [threads] [progressive] [reps]
+ *   bench_core M n d [threads] [progressive] [reps] [periodic]
  *
- * Uniform points in [0,1)^d, periodic. With threads > 1 a small pthread
+ * Uniform points in [0,1)^d, periodic (unless the last argument is 0). With threads > 1 a small pthread
  * parallel-for (the driver's, not the core's) is passed in the options.
  * Prints seconds and a checksum of the indices. */
 #define _POSIX_C_SOURCE 200809L
@@ -68,7 +68,7 @@ static double thread_cpu(void) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_core M n d [threads] [progressive] [reps]\n");
+        fprintf(stderr, "usage: bench_core M n d [threads] [progressive] [reps] [periodic]\n");
         return 2;
     }
     int64_t m = atoll(argv[1]), n = atoll(argv[2]);
@@ -76,6 +76,7 @@ int main(int argc, char **argv) {
     int threads = argc > 4 ? atoi(argv[4]) : 1;
     int progressive = argc > 5 ? atoi(argv[5]) : 0;
     int reps = argc > 6 ? atoi(argv[6]) : 1;
+    int periodic = argc > 7 ? atoi(argv[7]) : 1;
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     double *x = malloc(sizeof(double) * (size_t)(m * d));
@@ -90,7 +91,7 @@ int main(int argc, char **argv) {
     pds_options o;
     pds_options_init(&o);
     o.bounds = bounds;
-    o.periodic = 1;
+    o.periodic = periodic;
     o.progressive = progressive;
     if (threads > 1) o.parallel_for = pthread_for, o.parallel_user = &threads;
     int64_t *out = malloc(sizeof(int64_t) * (size_t)n);

@@ -1,7 +1,8 @@
 /* Tests of the exact parallel elimination (pds_rounds.c): the rounds give the
  * same indices, in the same order, as the sequential heap run alone, for any
  * way a parallel-for splits and orders its ranges. Uses the internal entry
- * pdsi_eliminate_tail, which sets how many removals go to the heap. */
+ * pdsi_eliminate_tail, which sets how many removals go to the sequential run
+ * and whether small levels may take the serial path (pds_pairs.c). */
 #include "pds_internal.h"
 
 #include <stdio.h>
@@ -50,13 +51,18 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
     int64_t *ref = malloc(sizeof(int64_t) * (size_t)n), *got = malloc(sizeof(int64_t) * (size_t)n);
     pds_error e;
     o->parallel_for = NULL;
-    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, ref, &e) == PDS_OK);
+    /* the reference: the sequential run alone, after the parallel weight pass */
+    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, 0, ref, &e) == PDS_OK);
+    /* the serial path of small levels (each pair once), where it applies */
+    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, 1, got, &e) == PDS_OK);
+    if (memcmp(ref, got, sizeof(int64_t) * (size_t)n) != 0) fprintf(stderr, "%s: serial differs\n", what);
+    CHECK(memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0);
     for (int mode = -1; mode < 3; ++mode) {
         order_mode om = {mode};
         o->parallel_for = mode < 0 ? NULL : odd_for;
         o->parallel_user = &om;
         for (int64_t tail = 0; tail <= 5; tail += 5) {
-            CHECK(pdsi_eliminate_tail(x, m, d, n, o, tail, got, &e) == PDS_OK);
+            CHECK(pdsi_eliminate_tail(x, m, d, n, o, tail, 0, got, &e) == PDS_OK);
             int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
             if (!same) fprintf(stderr, "%s: mode %d tail %lld differs\n", what, mode, (long long)tail);
             CHECK(same);
