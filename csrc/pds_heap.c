@@ -48,9 +48,12 @@ void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
     for (int64_t c = t->size + leaf; c > 1; c >>= 1) {
         int32_t sib = win[c ^ 1];
         uint64_t ks = k[sib];
-        /* a larger key wins, or an equal one on the smaller leaf; in integer
-         * arithmetic, so the compiler keeps it free of (unpredictable) branches */
-        uint64_t keep = 0 - (uint64_t)((kc > ks) | ((kc == ks) & (cur < sib)));
+        /* a larger key wins, or an equal one from the left (the smaller
+         * leaf): kc + 1 > ks when the path comes from the left child (c
+         * even), kc > ks from the right (keys < 2^63 + 2: no overflow). In
+         * integer masks, so the compiler keeps it free of (unpredictable)
+         * branches, and short: the path's dependency chain is add, compare */
+        uint64_t keep = 0 - (uint64_t)(kc + (uint64_t)(~c & 1) > ks);
         cur = (int32_t)(((uint64_t)(uint32_t)cur & keep) | ((uint64_t)(uint32_t)sib & ~keep));
         kc = (kc & keep) | (ks & ~keep);
         win[c >> 1] = cur;

@@ -422,7 +422,17 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
  * marked removed or is about to be; its list does not contain it). */
 #define PDSI_SUBTRACT_NEIGHBOURS(L, k, D, ATOMIC)                                           \
     do {                                                                                    \
-        if ((L)->nbw) {                                                                     \
+        if ((L)->nbw && !(ATOMIC)) {                                                        \
+            /* branch-free: about half the listed neighbours are removed, in no \
+             * predictable pattern; theirs is a subtraction of 0 */             \
+            const int32_t *p_ = (L)->nb[k];                                                 \
+            const pdsi_weight *c_ = (L)->nbw[k];                                            \
+            for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_) {                      \
+                uint64_t live_ = (uint64_t)(L)->removed[p_[t_]] - 1; /* all ones if live */ \
+                pdsi_weight v_ = {c_[t_].hi & live_, c_[t_].lo & live_};                    \
+                pdsi_w_sub(&(L)->w[p_[t_]], v_);                                            \
+            }                                                                               \
+        } else if ((L)->nbw) {                                                              \
             const int32_t *p_ = (L)->nb[k];                                                 \
             const pdsi_weight *c_ = (L)->nbw[k];                                            \
             for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_)                        \

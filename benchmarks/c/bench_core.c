@@ -1,8 +1,10 @@
 /* bench_core.c - times pds_eliminate directly (no torch), for profiling.
  *
- *   bench_core M n d [threads] [progressive] [reps] [periodic]
+ *   bench_core M n d [threads] [progressive] [reps] [periodic] [metric]
  *
- * Uniform points in [0,1)^d, periodic (unless the last argument is 0). With threads > 1 a small pthread
+ * Uniform points in [0,1)^d, periodic (unless periodic is 0); with metric
+ * so3 or sphere, Gaussian rows instead (uniform rotations / directions; not
+ * periodic). With threads > 1 a small pthread
  * parallel-for (the driver's, not the core's) is passed in the options.
  * Prints seconds and a checksum of the indices. */
 #define _POSIX_C_SOURCE 200809L
@@ -10,7 +12,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct {
@@ -68,7 +72,7 @@ static double thread_cpu(void) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_core M n d [threads] [progressive] [reps] [periodic]\n");
+        fprintf(stderr, "usage: bench_core M n d [threads] [progressive] [reps] [periodic] [metric]\n");
         return 2;
     }
     int64_t m = atoll(argv[1]), n = atoll(argv[2]);
@@ -77,6 +81,9 @@ int main(int argc, char **argv) {
     int progressive = argc > 5 ? atoi(argv[5]) : 0;
     int reps = argc > 6 ? atoi(argv[6]) : 1;
     int periodic = argc > 7 ? atoi(argv[7]) : 1;
+    const char *metric = argc > 8 ? argv[8] : "euclidean";
+    int so3 = strcmp(metric, "so3") == 0, sphere = strcmp(metric, "sphere") == 0;
+    if (so3 || sphere) periodic = 0;
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     double *x = malloc(sizeof(double) * (size_t)(m * d));
@@ -86,12 +93,18 @@ int main(int argc, char **argv) {
         x[i] = (float)((double)(s >> 11) * (1.0 / 9007199254740992.0)); /* float32 input */
         if (x[i] >= 1.0) x[i] = 0.0;
     }
+    if (so3 || sphere) /* Box-Muller: Gaussian coordinates */
+        for (int64_t i = 0; i + 1 < m * d; i += 2) {
+            double u = 1.0 - x[i], v = x[i + 1], r = sqrt(-2.0 * log(u));
+            x[i] = r * cos(6.283185307179586 * v), x[i + 1] = r * sin(6.283185307179586 * v);
+        }
     double bounds[16];
     for (int k = 0; k < d; ++k) bounds[k] = 0.0, bounds[d + k] = 1.0;
     pds_options o;
     pds_options_init(&o);
-    o.bounds = bounds;
+    o.bounds = so3 || sphere ? NULL : bounds;
     o.periodic = periodic;
+    o.metric = so3 ? PDS_METRIC_SO3 : sphere ? PDS_METRIC_SPHERE : PDS_METRIC_EUCLIDEAN;
     o.progressive = progressive;
     if (threads > 1) o.parallel_for = pthread_for, o.parallel_user = &threads;
     int64_t *out = malloc(sizeof(int64_t) * (size_t)n);
