@@ -50,12 +50,14 @@ void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
         uint64_t ks = k[sib];
         /* a larger key wins, or an equal one from the left (the smaller
          * leaf): kc + 1 > ks when the path comes from the left child (c
-         * even), kc > ks from the right (keys < 2^63 + 2: no overflow). In
-         * integer masks, so the compiler keeps it free of (unpredictable)
-         * branches, and short: the path's dependency chain is add, compare */
-        uint64_t keep = 0 - (uint64_t)(kc + (uint64_t)(~c & 1) > ks);
-        cur = (int32_t)(((uint64_t)(uint32_t)cur & keep) | ((uint64_t)(uint32_t)sib & ~keep));
-        kc = (kc & keep) | (ks & ~keep);
+         * even), kc > ks from the right; i.e. ks - kc - left < 0 (keys are
+         * below 2^63, so the difference cannot overflow). As an all-ones
+         * mask and selects, so the compiler keeps it free of unpredictable
+         * branches, and short: the path's dependency chain is sub, shift,
+         * and, xor per level */
+        uint64_t keep = (uint64_t)((int64_t)(ks - kc - (uint64_t)(~c & 1)) >> 63);
+        cur = (int32_t)((uint32_t)sib ^ (((uint32_t)cur ^ (uint32_t)sib) & (uint32_t)keep));
+        kc = ks ^ ((kc ^ ks) & keep);
         win[c >> 1] = cur;
     }
 }

@@ -276,17 +276,30 @@ PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
      * repeats, so the bits agree on every CPU; pow is 20x slower and numpy's
      * own power differs from libm's in the last bit on some CPUs anyway */
     double c = pdsi_ipow(t, s->alpha_int, s->alpha);
-    /* floor(c 2^s) exactly: the scalings are by powers of two and the
-     * differences are exact (v < 2^62), so hi, then the low word 32 bits at
-     * a time, are truncations of exact values; signed conversions only
-     * (one instruction each, where an unsigned one branches on its range) */
+    /* floor(c 2^s) exactly, v = c 2^(s-64) < 2^62 (a power-of-two scaling) */
     double v = c * s->scale_hi;
+#if defined(__SIZEOF_INT128__)
+    /* from v's bits: v 2^64 = mant 2^e, shifted into 128 bits (dropping the
+     * fraction when e < 0): no conversions, no data-dependent branch */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int ex = (int)(bits >> 52); /* v >= 0: no sign bit */
+    uint64_t mant = (bits & 0xFFFFFFFFFFFFFull) | ((uint64_t)(ex != 0) << 52);
+    int e = (ex ? ex : 1) - 1075 + 64;
+    unsigned __int128 f = e >= 0 ? (unsigned __int128)mant << e
+                                 : (e > -64 ? (unsigned __int128)(mant >> -e) : 0);
+    w.hi = (uint64_t)(f >> 64);
+    w.lo = (uint64_t)f;
+#else
+    /* the same value by conversions: hi, then the low word 32 bits at a
+     * time, are truncations of exact values (the differences are exact) */
     int64_t hi = (int64_t)v;
     double r = (v - (double)hi) * 4294967296.0;
     int64_t mid = (int64_t)r;
     int64_t low = (int64_t)((r - (double)mid) * 4294967296.0);
     w.hi = (uint64_t)hi;
     w.lo = ((uint64_t)mid << 32) | (uint64_t)low;
+#endif
     return w;
 }
 
