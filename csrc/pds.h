@@ -127,7 +127,19 @@ typedef struct pds_options {
     size_t max_memory;     /* refuse (PDS_ERR_OUT_OF_MEMORY) before allocating
                               more than this many bytes; 0: no limit            */
     const volatile int *cancel; /* if not NULL, nonzero stops the call early   */
+    struct pds_workspace *workspace; /* NULL, or memory kept between calls
+                              (pds_workspace_new); one thread at a time       */
 } pds_options;
+
+/* Memory kept between calls, for callers that eliminate many problems in a
+ * row (batches, samplers): with opt.workspace set, pds_eliminate keeps its
+ * largest buffers there, grown to the largest problem seen, instead of
+ * allocating and freeing them on every call. Use one workspace per thread;
+ * the results are the same with or without one. */
+typedef struct pds_workspace pds_workspace;
+pds_workspace *pds_workspace_new(void); /* NULL when out of memory */
+void pds_workspace_free(pds_workspace *ws);
+size_t pds_workspace_bytes_held(const pds_workspace *ws); /* bytes it holds now */
 
 /* Fills opt with the defaults above. */
 void pds_options_init(pds_options *opt);

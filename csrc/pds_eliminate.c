@@ -329,6 +329,14 @@ static void weigh_lists_task(void *task, int64_t b, int64_t e) {
 }
 
 static void free_lists(pdsi_level *L) {
+    if (L->lists_block) {
+        pdsi_ws_give(L->opt->workspace, L->lists_block);
+        L->lists_block = NULL;
+        L->nb = NULL;
+        L->nbw = NULL;
+        L->nb_cnt = NULL;
+        return;
+    }
     for (int64_t c = 0; c < L->nb_nchunks; ++c) {
         if (L->nb_chunks) free(L->nb_chunks[c]);
         if (L->nbw_chunks) free(L->nbw_chunks[c]);
@@ -397,9 +405,10 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm
     int64_t m = L->m;
     int d = L->d;
     pdsi_tourney tree = {0, NULL, NULL};
-    int32_t *point = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1)); /* row -> sorted index */
-    if (!point || !pdsi_tourney_init(&tree, m)) {
-        free(point);
+    pds_workspace *ws = L->opt->workspace;
+    int32_t *point = pdsi_ws_take(ws, PDSI_WS_POINTS, sizeof(int32_t) * (size_t)m); /* row -> sorted index */
+    if (!point || !pdsi_tourney_init(&tree, m, ws)) {
+        pdsi_ws_give(ws, point);
         return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     }
     for (int64_t k = 0; k < m; ++k) {
@@ -432,13 +441,13 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm
             }
         }
         if ((done & 4095) == 0 && cancelled(L->opt)) {
-            pdsi_tourney_free(&tree);
-            free(point);
+            pdsi_tourney_free(&tree, ws);
+            pdsi_ws_give(ws, point);
             return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
         }
     }
-    pdsi_tourney_free(&tree);
-    free(point);
+    pdsi_tourney_free(&tree, ws);
+    pdsi_ws_give(ws, point);
     return PDS_OK;
 }
 

@@ -18,14 +18,14 @@
  * of the elimination time. */
 #include "pds_internal.h"
 
-int pdsi_tourney_init(pdsi_tourney *t, int64_t n) {
+int pdsi_tourney_init(pdsi_tourney *t, int64_t n, pds_workspace *ws) {
     int64_t size = 1;
     while (size < n) size *= 2;
     t->size = size;
-    t->key = malloc(sizeof(uint64_t) * (size_t)size);
-    t->win = malloc(sizeof(int32_t) * (size_t)(2 * size));
+    t->key = pdsi_ws_take(ws, PDSI_WS_KEYS, sizeof(uint64_t) * (size_t)size);
+    t->win = pdsi_ws_take(ws, PDSI_WS_WINS, sizeof(int32_t) * (size_t)(2 * size));
     if (!t->key || !t->win) {
-        pdsi_tourney_free(t);
+        pdsi_tourney_free(t, ws);
         return 0;
     }
     for (int64_t i = 0; i < size; ++i) t->key[i] = 0, t->win[size + i] = (int32_t)i;
@@ -62,9 +62,9 @@ void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
     }
 }
 
-void pdsi_tourney_free(pdsi_tourney *t) {
-    free(t->key);
-    free(t->win);
+void pdsi_tourney_free(pdsi_tourney *t, pds_workspace *ws) {
+    pdsi_ws_give(ws, t->key);
+    pdsi_ws_give(ws, t->win);
     t->key = NULL;
     t->win = NULL;
 }

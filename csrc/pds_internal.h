@@ -80,6 +80,24 @@ PDSI_INLINE double pdsi_w_round(pdsi_weight a) {
 /* Most grid dimensions used for neighbour search. */
 #define PDSI_GRID_MAX_DIMS 3
 
+/* ---- memory kept between calls (pds_workspace.c) ---- */
+enum {
+    PDSI_WS_PAIRS,  /* the serial pair scan (pds_pairs.c)       */
+    PDSI_WS_FIRST,  /* its per-point offsets                    */
+    PDSI_WS_LISTS,  /* the serial path's neighbour lists        */
+    PDSI_WS_KEYS,   /* the tournament tree's keys (pds_heap.c)  */
+    PDSI_WS_WINS,   /* its winners                              */
+    PDSI_WS_POINTS, /* the tree's leaf -> point map             */
+    PDSI_WS_SLOTS
+};
+/* A buffer of at least `bytes` from the slot (contents undefined), or from
+ * malloc when ws is NULL; NULL when out of memory. */
+void *pdsi_ws_take(pds_workspace *ws, int slot, size_t bytes);
+/* realloc for a buffer taken from the slot (contents kept). */
+void *pdsi_ws_grow(pds_workspace *ws, int slot, void *p, size_t bytes);
+/* Gives a taken buffer back: free() without a workspace, else nothing. */
+void pdsi_ws_give(pds_workspace *ws, void *p);
+
 /* ---- errors (pds_error.c) ---- */
 pds_status pdsi_fail(pds_error *err, pds_status code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -361,15 +379,16 @@ PDSI_INLINE uint64_t pdsi_tourney_key(double w) {
     memcpy(&b, &w, sizeof b);
     return b + 1;
 }
-/* Allocates a tree of at least n leaves, every key 0; 0 when out of memory. */
-int pdsi_tourney_init(pdsi_tourney *t, int64_t n);
+/* Allocates a tree of at least n leaves, every key 0 (from ws when not
+ * NULL); 0 when out of memory. */
+int pdsi_tourney_init(pdsi_tourney *t, int64_t n, pds_workspace *ws);
 /* Computes every winner after the keys were filled in. */
 void pdsi_tourney_build(pdsi_tourney *t);
 /* The winning leaf (the maximum). */
 PDSI_INLINE int32_t pdsi_tourney_top(const pdsi_tourney *t) { return t->win[1]; }
 /* Sets a leaf's key (lowered, or 0 to remove it) and redoes its path. */
 void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key);
-void pdsi_tourney_free(pdsi_tourney *t);
+void pdsi_tourney_free(pdsi_tourney *t, pds_workspace *ws);
 
 /* ---- one elimination level and its neighbour scan ---- */
 typedef struct pdsi_level {
@@ -392,6 +411,8 @@ typedef struct pdsi_level {
     int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
     pdsi_weight **nbw_chunks;
     int64_t nb_nchunks;
+    void *lists_block;   /* NULL, or the one allocation holding all of the above
+                            (pds_pairs.c), freed alone */
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
 } pdsi_level;
 

@@ -310,6 +310,12 @@ class Engine {
   struct Scratch {
     std::vector<int64_t> pool, table, out;
     std::vector<double> x;
+    // the core's buffers, kept from batch to batch (NULL: allocated per call)
+    pds_workspace *ws = pds_workspace_new();
+    Scratch() = default;
+    Scratch(const Scratch &) = delete;
+    Scratch &operator=(const Scratch &) = delete;
+    ~Scratch() { pds_workspace_free(ws); }
   };
 
   // Under mu_: starts the workers unless they run, are stopping or paused.
@@ -380,6 +386,7 @@ class Engine {
     opt.bounds = bounds_.empty() ? nullptr : bounds_.data();
     static_assert(sizeof(std::atomic<int>) == sizeof(int), "atomic<int> must be a plain int");
     opt.cancel = cancel ? reinterpret_cast<const volatile int *>(cancel) : nullptr;
+    opt.workspace = s.ws;
     s.out.resize(static_cast<size_t>(batch_size_));
     pds_error err;
     pds_status st = pds_eliminate(s.x.data(), m, d_, batch_size_, &opt, s.out.data(), &err);

@@ -258,13 +258,18 @@ struct BatchTask {
   pds_error* errors;
 };
 
+// Items b0..b1 on one thread, with one workspace for all of them (the core
+// keeps its largest buffers there instead of allocating them per item).
 void batch_items(BatchTask* t, int64_t b0, int64_t b1) {
+  pds_options opt = t->opt;
+  opt.workspace = pds_workspace_new();  // NULL (out of memory) just allocates per item
   for (int64_t b = b0; b < b1; ++b) {
     t->status[b] = PDS_OK;
     if (t->n[b] == 0) continue;
     t->status[b] = pds_eliminate(t->x + b * t->M * t->d, t->lengths[b], static_cast<int>(t->d),
-                                 t->n[b], &t->opt, t->out + b * t->width, &t->errors[b]);
+                                 t->n[b], &opt, t->out + b * t->width, &t->errors[b]);
   }
+  pds_workspace_free(opt.workspace);
 }
 
 Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, Tensor n,

@@ -107,6 +107,9 @@ int main(int argc, char **argv) {
     o.metric = so3 ? PDS_METRIC_SO3 : sphere ? PDS_METRIC_SPHERE : PDS_METRIC_EUCLIDEAN;
     o.progressive = progressive;
     if (threads > 1) o.parallel_for = pthread_for, o.parallel_user = &threads;
+    /* PDS_WORKSPACE=1 in the environment: one workspace for all repetitions */
+    pds_workspace *ws = getenv("PDS_WORKSPACE") ? pds_workspace_new() : NULL;
+    o.workspace = ws;
     int64_t *out = malloc(sizeof(int64_t) * (size_t)n);
     double best = 1e30, best_cpu = 1e30, best_main = 1e30;
     uint64_t sum = 0;
@@ -128,6 +131,7 @@ int main(int argc, char **argv) {
            "%.4f s main thread cpu, checksum %016llx\n",
            (long long)m, (long long)n, d, threads, progressive, best, best * 1e9 / m, best_cpu, best_main,
            (unsigned long long)sum);
+    pds_workspace_free(ws);
     free(x);
     free(out);
     return 0;

@@ -5,6 +5,7 @@
  * and whether small levels may take the serial path (pds_pairs.c). */
 #include "pds_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,105 @@ static void test_without_lists(void) {
     free(b);
 }
 
+/* so3 and sphere inputs: Gaussian rows (uniform rotations / directions) */
+static void test_metric(pds_metric metric, int d, int64_t m, int64_t n) {
+    double *x = malloc(sizeof(double) * (size_t)(m * d));
+    for (int64_t i = 0; i + 1 < m * d; i += 2) {
+        double u = 1.0 - urand(), v = urand(), r = sqrt(-2.0 * log(u));
+        x[i] = r * cos(6.283185307179586 * v), x[i + 1] = r * sin(6.283185307179586 * v);
+    }
+    if ((m * d) % 2) x[m * d - 1] = urand() - 0.5;
+    pds_options o;
+    pds_options_init(&o);
+    o.metric = metric;
+    compare(metric == PDS_METRIC_SO3 ? "so3" : "sphere", x, m, d, n, &o);
+    o.progressive = 1;
+    compare(metric == PDS_METRIC_SO3 ? "so3 progressive" : "sphere progressive", x, m, d, n, &o);
+    free(x);
+}
+
+/* The tournament tree (pds_heap.c) against a linear scan: after random key
+ * changes (lowered keys, removals, many ties) the top is the largest key,
+ * the smallest leaf among equal ones. */
+static void test_tourney(void) {
+    for (int64_t n = 1; n <= 300; n += 37) {
+        pdsi_tourney t;
+        CHECK(pdsi_tourney_init(&t, n, NULL));
+        uint64_t *ref = malloc(sizeof(uint64_t) * (size_t)n);
+        for (int64_t i = 0; i < n; ++i) t.key[i] = ref[i] = 1 + (uint64_t)(urand() * 8); /* ties */
+        pdsi_tourney_build(&t);
+        for (int step = 0; step < 2000; ++step) {
+            int64_t best = 0;
+            for (int64_t i = 1; i < n; ++i)
+                if (ref[i] > ref[best]) best = i;
+            if (ref[best] == 0) break; /* all removed */
+            CHECK(pdsi_tourney_top(&t) == best);
+            int32_t leaf = (int32_t)(urand() * n);
+            uint64_t key = step % 5 == 0 ? 0 : (uint64_t)(urand() * (double)(ref[leaf] + 1));
+            if (key > ref[leaf]) key = ref[leaf];
+            ref[leaf] = key;
+            pdsi_tourney_set(&t, leaf, key);
+        }
+        free(ref);
+        pdsi_tourney_free(&t, NULL);
+    }
+    /* keys are the bits of doubles >= 0 plus one: ordered as the values */
+    CHECK(pdsi_tourney_key(0.0) < pdsi_tourney_key(1e-300));
+    CHECK(pdsi_tourney_key(1e-300) < pdsi_tourney_key(0.5));
+    CHECK(pdsi_tourney_key(0.5) < pdsi_tourney_key(0.5000000000000001));
+    CHECK(pdsi_tourney_key(1e300) < pdsi_tourney_key(INFINITY));
+    CHECK(pdsi_tourney_key(0.0) > 0);
+}
+
+/* A workspace kept across calls of different sizes, metrics and options
+ * (its slots grow, and are reused holding an earlier call's data) gives the
+ * same indices as no workspace, also after a call that failed. */
+static void test_workspace(void) {
+    pds_workspace *ws = pds_workspace_new();
+    CHECK(ws != NULL);
+    CHECK(pds_workspace_bytes_held(ws) == 0);
+    int64_t sizes[] = {3000, 700, 5000, 1, 2, 4000, 700};
+    for (int r = 0; r < 7; ++r) {
+        int64_t m = sizes[r], n = m > 8 ? m / 8 : 1;
+        pds_options o;
+        pds_options_init(&o);
+        o.metric = r == 3 || r == 5 ? PDS_METRIC_SO3 : PDS_METRIC_EUCLIDEAN;
+        int d = o.metric == PDS_METRIC_SO3 ? 4 : 1 + r % 4;
+        double *x = malloc(sizeof(double) * (size_t)(m * d));
+        for (int64_t i = 0; i < m * d; ++i) x[i] = urand() - 0.5;
+        o.progressive = r % 2;
+        int64_t *a = malloc(sizeof(int64_t) * (size_t)n), *b = malloc(sizeof(int64_t) * (size_t)n);
+        pds_error e;
+        CHECK(pds_eliminate(x, m, d, n, &o, a, &e) == PDS_OK);
+        o.workspace = ws;
+        CHECK(pds_eliminate(x, m, d, n, &o, b, &e) == PDS_OK);
+        if (memcmp(a, b, sizeof(int64_t) * (size_t)n) != 0)
+            fprintf(stderr, "workspace: call %d (m=%lld d=%d) differs\n", r, (long long)m, d);
+        CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)n) == 0);
+        if (m > 1000) CHECK(pds_workspace_bytes_held(ws) > 0);
+        /* the same problem again: nothing more is allocated */
+        size_t held = pds_workspace_bytes_held(ws);
+        CHECK(pds_eliminate(x, m, d, n, &o, b, &e) == PDS_OK);
+        CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)n) == 0);
+        CHECK(pds_workspace_bytes_held(ws) == held);
+        /* a failing call (NaN) leaves the workspace usable */
+        double keep = x[0];
+        x[0] = NAN;
+        CHECK(pds_eliminate(x, m, d, n, &o, b, &e) == PDS_ERR_NONFINITE);
+        x[0] = keep;
+        free(x);
+        free(a);
+        free(b);
+    }
+    pds_workspace_free(ws);
+    pds_workspace_free(NULL); /* allowed, like free(NULL) */
+}
+
 int main(void) {
+    test_tourney();
+    test_workspace();
+    test_metric(PDS_METRIC_SO3, 4, 3000, 100);
+    test_metric(PDS_METRIC_SPHERE, 3, 3000, 300);
     test_identical();
     test_without_lists();
     for (int d = 1; d <= 3; ++d)
