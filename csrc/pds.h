@@ -44,18 +44,25 @@
  *
  * Threads: the library owns none. Give a parallel-for in the options to use
  * yours (the torch shim passes torch's pool); with none, all work is serial.
- * The weights are computed in parallel, and so is the elimination: it runs
- * in rounds that remove, at once, every point heavier than all its remaining
+ * Small levels (up to 32k points with a parallel-for, every level within the
+ * pair budget without one) run on the calling thread: each pair's
+ * contribution is computed once for both ends, then the sequential run
+ * removes points with a tournament tree (pds_pairs.c, pds_heap.c); callers
+ * with many small problems run those in parallel instead. Larger levels
+ * compute the weights in parallel, and the elimination too: it runs in
+ * rounds that remove, at once, every point heavier than all its remaining
  * neighbours among those the sequential run is sure to remove (the proof is
  * in pds_rounds.c). The result is identical to the sequential run, indices
- * and progressive order alike, for every thread count.
+ * and progressive order alike, for every thread count and either path.
  *
  * Memory: O(M d) plus each point's neighbour list (4 bytes a neighbour, and
  * 16 more for its contribution while the lists are small; uniform 2D input
  * has about 3.6 M/n neighbours per point), about 200 bytes per point for 2D
  * uniform input with M = 8n. Lists that do not fit max_memory or an
  * allocation are not stored and the grid is scanned instead. Nothing is
- * global; every call is independent and thread-safe.
+ * global; every call is independent and thread-safe. A caller that solves
+ * many problems in a row can keep the largest buffers between calls in a
+ * pds_workspace (opt.workspace; one per thread).
  *
  * Errors: every function returns a pds_status and, when err is not NULL,
  * fills err->message with a sentence naming the offending argument and value.

@@ -15,13 +15,17 @@
  *   PDS_OK  -> exactly n distinct indices in [0, M), ascending unless
  *              progressive, and then a permutation of the ascending result of
  *              the same call without progressive; the same result with a
- *              parallel-for as without one (determinism);
+ *              parallel-for as without one, and from the parallel path (rounds,
+ *              per-point weight pass) as from the serial one that small
+ *              levels take (each pair once, tournament tree), with a
+ *              workspace kept across the calls as without (determinism);
  *   else    -> a known error code, err.code equal to it, a non-empty message.
  * Any violation aborts (a crash for libFuzzer); ASan and UBSan catch the rest.
  *
  * Build and run: tests/fuzz/run.sh [seconds]. */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "pds.h"
+#include "pds_internal.h" /* pdsi_eliminate_tail: the parallel path on small inputs */
 
 #include <float.h>
 #include <math.h>
@@ -332,6 +336,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             REQUIRE(st2 == PDS_OK, "status %d with another parallel-for: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the result depends on the parallel-for");
+            /* the parallel path (never the serial one) gives the same indices */
+            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, 0, again, &e2);
+            REQUIRE(st2 == PDS_OK, "status %d on the parallel path: %s", (int)st2, e2.message);
+            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
+                    "the parallel path differs from the serial one");
+            /* and so does a workspace, twice (the second time it holds the
+             * first call's buffers) */
+            o2.workspace = pds_workspace_new();
+            for (int rep = 0; rep < 2 && o2.workspace; ++rep) {
+                st2 = pds_eliminate(px, m, d, n, &o2, again, &e2);
+                REQUIRE(st2 == PDS_OK, "status %d with a workspace: %s", (int)st2, e2.message);
+                REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
+                        "the result depends on the workspace");
+            }
+            pds_workspace_free(o2.workspace);
+            o2.workspace = NULL;
             if (o.progressive) {
                 /* progressive: a permutation of the plain call's ascending set */
                 o2 = o;
