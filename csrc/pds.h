@@ -47,7 +47,7 @@
  * Small levels (up to 32k points with a parallel-for, every level within the
  * pair budget without one) run on the calling thread: each pair's
  * contribution is computed once for both ends, then the sequential run
- * removes points with a tournament tree (pds_pairs.c, pds_heap.c); callers
+ * removes points with a tournament tree (pds_pairs.c, pds_tourney.c); callers
  * with many small problems run those in parallel instead. Larger levels
  * compute the weights in parallel, and the elimination too: it runs in
  * rounds that remove, at once, every point heavier than all its remaining

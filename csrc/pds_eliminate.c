@@ -5,8 +5,10 @@
  * list (in parallel: each point sums its own, so the result does not depend
  * on the threads), then remove M - n points exactly as the sequential run
  * would (remove the heaviest, subtract its contribution from its remaining
- * neighbours, repeat): in parallel rounds (pds_rounds.c), with the lazy heap
- * (pds_heap.c) for any last removals. The removal order, needed for the
+ * neighbours, repeat): in parallel rounds (pds_rounds.c), with the
+ * sequential run on a tournament tree (pds_tourney.c) for any last removals;
+ * small levels take a serial path instead (pds_pairs.c: each pair once, then
+ * the tournament tree for every removal). The removal order, needed for the
  * progressive levels, is the removal weights sorted descending. */
 #include "pds_internal.h"
 
@@ -395,9 +397,9 @@ static int weigh_with_lists(pdsi_level *L, int contribs) {
     return 1;
 }
 
-/* ----------------------------------------------------------- the heap tail -- */
+/* ------------------------------------------------- the sequential run (tail) -- */
 
-/* The sequential run, lazily (pds_heap.c), for the last `left` removals.
+/* The sequential run, lazily (pds_tourney.c), for the last `left` removals.
  * The tree's leaves are the level's rows: in input order, so a smaller leaf
  * is the smaller input index the tie rule wants. */
 static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
@@ -500,7 +502,7 @@ static int serial_level(const pdsi_level *L, double pairs, int allowed) {
     return allowed && pairs <= SERIAL_PAIRS && (!L->opt->parallel_for || L->m <= SERIAL_POINTS);
 }
 
-/* How many removals are left to the sequential heap at the end: none, the
+/* How many removals are left to the sequential run at the end: none, the
  * rounds run to the end (each removes at least one point) and stay fast
  * because their candidate sets shrink with the work left. */
 #define HEAP_TAIL 0
@@ -562,7 +564,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the heap alone */
+    int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the tree alone */
     copy_job cj = {&L, x, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
@@ -599,7 +601,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     STAMP("weights");
     int64_t left = m - n, count = 0;
-    /* a serial level goes to the heap at once (the rounds pay off in parallel) */
+    /* a serial level goes to the tree at once (the rounds pay off in parallel) */
     st = serial ? PDS_OK : pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
     if (left > 0) st = heap_tail(&L, left, rm, rm_w, &count, err);

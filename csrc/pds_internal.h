@@ -85,7 +85,7 @@ enum {
     PDSI_WS_PAIRS,  /* the serial pair scan (pds_pairs.c)       */
     PDSI_WS_FIRST,  /* its per-point offsets                    */
     PDSI_WS_LISTS,  /* the serial path's neighbour lists        */
-    PDSI_WS_KEYS,   /* the tournament tree's keys (pds_heap.c)  */
+    PDSI_WS_KEYS,   /* the tournament tree's keys (pds_tourney.c)  */
     PDSI_WS_WINS,   /* its winners                              */
     PDSI_WS_POINTS, /* the tree's leaf -> point map             */
     PDSI_WS_SLOTS
@@ -363,7 +363,7 @@ PDSI_INLINE int64_t pdsi_grid_image_cell(const pdsi_grid *grid, const double *xk
 }
 void pdsi_grid_free(pdsi_grid *grid);
 
-/* ---- the sequential run's maximum: a tournament tree (pds_heap.c) ---- */
+/* ---- the sequential run's maximum: a tournament tree (pds_tourney.c) ---- */
 typedef struct pdsi_tourney {
     int64_t size;  /* leaves: the least power of two >= the points          */
     uint64_t *key; /* per leaf: pdsi_tourney_key of the rounded weight when

@@ -178,7 +178,7 @@ static void test_metric(pds_metric metric, int d, int64_t m, int64_t n) {
     free(x);
 }
 
-/* The tournament tree (pds_heap.c) against a linear scan: after random key
+/* The tournament tree (pds_tourney.c) against a linear scan: after random key
  * changes (lowered keys, removals, many ties) the top is the largest key,
  * the smallest leaf among equal ones. */
 static void test_tourney(void) {

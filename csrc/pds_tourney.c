@@ -1,4 +1,4 @@
-/* pds_heap.c - the sequential run's priority structure: a tournament tree.
+/* pds_tourney.c - the sequential run's priority structure: a tournament tree.
  *
  * Leaves are the level's rows, in input order (so a smaller row is a smaller
  * input index), padded to a power of two. Keys are integers: the bits of the
