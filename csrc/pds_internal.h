@@ -82,7 +82,8 @@ PDSI_INLINE double pdsi_w_round(pdsi_weight a) {
 
 /* ---- memory kept between calls (pds_workspace.c) ---- */
 enum {
-    PDSI_WS_PAIRS,  /* the serial pair scan (pds_pairs.c)       */
+    PDSI_WS_PAIRS,  /* the serial pair scan: other ends (pds_pairs.c) */
+    PDSI_WS_PAIR_KEYS, /* and keys                                */
     PDSI_WS_FIRST,  /* its per-point offsets                    */
     PDSI_WS_LISTS,  /* the serial path's neighbour lists        */
     PDSI_WS_KEYS,   /* the tournament tree's keys (pds_tourney.c)  */
@@ -281,21 +282,26 @@ PDSI_INLINE double pdsi_key_distance(const pdsi_space *s, double key) {
     return s->angle_factor * asin(c < 1.0 ? c : 1.0);
 }
 
-/* Fixed-point contribution for a pair key already known to be below
- * s->search2. Symmetric in the two points because the key is. */
-PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
-    pdsi_weight w = {0, 0};
+/* A pair's contribution c (key below s->search2) times 2^(s-64), as a double:
+ * the fixed-point weight is floor of it times 2^64 (pdsi_fixed). */
+PDSI_INLINE double pdsi_scaled_contribution(const pdsi_space *s, double key) {
     double dist = pdsi_key_distance(s, key);
     if (dist < s->d_min) dist = s->d_min;
     double t = 1.0 - dist / s->d_max;
-    if (t <= 0.0) return w;
+    if (t <= 0.0) return 0.0;
     /* integer alpha (the default 8): exponentiation by squaring, a fixed
      * sequence of IEEE multiplications that the oracle (tests/oracle.py)
      * repeats, so the bits agree on every CPU; pow is 20x slower and numpy's
      * own power differs from libm's in the last bit on some CPUs anyway */
     double c = pdsi_ipow(t, s->alpha_int, s->alpha);
-    /* floor(c 2^s) exactly, v = c 2^(s-64) < 2^62 (a power-of-two scaling) */
-    double v = c * s->scale_hi;
+    /* c 2^(s-64) < 2^62: a power-of-two scaling, exact */
+    return c * s->scale_hi;
+}
+
+/* floor(v 2^64) as a 128-bit integer, for the v >= 0 of
+ * pdsi_scaled_contribution (v < 2^62). */
+PDSI_INLINE pdsi_weight pdsi_fixed(double v) {
+    pdsi_weight w;
 #if defined(__SIZEOF_INT128__)
     /* from v's bits: v 2^64 = mant 2^e, shifted into 128 bits (dropping the
      * fraction when e < 0): no conversions, no data-dependent branch */
@@ -319,6 +325,12 @@ PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
     w.lo = ((uint64_t)mid << 32) | (uint64_t)low;
 #endif
     return w;
+}
+
+/* Fixed-point contribution floor(c 2^s) of a pair key already known to be
+ * below s->search2. Symmetric in the two points because the key is. */
+PDSI_INLINE pdsi_weight pdsi_contribution(const pdsi_space *s, double key) {
+    return pdsi_fixed(pdsi_scaled_contribution(s, key));
 }
 
 /* ---- neighbour search: a uniform grid with cells of side >= d_max / reach (pds_grid.c) ---- */
