@@ -378,9 +378,25 @@ class Engine {
     draw_distinct(key, n_, pool_size_, s.pool, s.table);
     const int64_t m = static_cast<int64_t>(s.pool.size());
     s.x.resize(static_cast<size_t>(m) * d_);
-    for (int64_t i = 0; i < m; ++i) {
-      const double *src = data_ + s.pool[i] * d_;
-      std::copy(src, src + d_, s.x.data() + i * d_);
+    // the rows, with the copy of a few coordinates inlined (std::copy of 16
+    // bytes was a memmove call a row: 5% of a 2-D batch)
+    double *dst = s.x.data();
+    const int64_t *pool = s.pool.data();
+    if (d_ == 2) {
+      for (int64_t i = 0; i < m; ++i) {
+        const double *src = data_ + pool[i] * 2;
+        dst[2 * i] = src[0];
+        dst[2 * i + 1] = src[1];
+      }
+    } else if (d_ == 3) {
+      for (int64_t i = 0; i < m; ++i) {
+        const double *src = data_ + pool[i] * 3;
+        dst[3 * i] = src[0];
+        dst[3 * i + 1] = src[1];
+        dst[3 * i + 2] = src[2];
+      }
+    } else {
+      for (int64_t i = 0; i < m; ++i) std::copy(data_ + pool[i] * d_, data_ + (pool[i] + 1) * d_, dst + i * d_);
     }
     pds_options opt = opt_;
     opt.bounds = bounds_.empty() ? nullptr : bounds_.data();
