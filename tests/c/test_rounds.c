@@ -258,7 +258,7 @@ static void test_workspace(void) {
 int main(void) {
     test_tourney();
     test_workspace();
-    test_metric(PDS_METRIC_SO3, 4, 3000, 100);
+    test_metric(PDS_METRIC_SO3, 4, 5000, 150);
     test_metric(PDS_METRIC_SPHERE, 3, 3000, 300);
     test_identical();
     test_without_lists();
