@@ -512,6 +512,14 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
  * on the calling thread; returns 0 (storing nothing) when out of memory. */
 int pdsi_weigh_pairs(pdsi_level *L);
 
+/* ---- the candidate scan and the contributions, vectorized (pds_scan.c) ---- */
+/* Tests candidates [j0, j1) of image im of the point xk: appends each within
+ * d_max to ids[n], keys[n] (its pdsi_pair_key); returns the new n. */
+int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j0, int32_t j1,
+                        int32_t *ids, double *keys, int64_t n);
+/* Replaces each of the n keys by its pdsi_scaled_contribution. */
+void pdsi_scale_contributions(const pdsi_space *s, double *keys, int64_t n);
+
 /* ---- exact parallel elimination in rounds (pds_rounds.c) ---- */
 /* Removes points from level L while more than `tail` removals of `*left`
  * remain, exactly as the sequential heap run would (same set, same removal
