@@ -334,6 +334,7 @@ static void free_lists(pdsi_level *L) {
     if (L->lists_block) {
         pdsi_ws_give(L->opt->workspace, L->lists_block);
         L->lists_block = NULL;
+        L->nbv = NULL;
         L->nb = NULL;
         L->nbw = NULL;
         L->nb_cnt = NULL;

@@ -423,6 +423,10 @@ typedef struct pdsi_level {
     int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
     pdsi_weight **nbw_chunks;
     int64_t nb_nchunks;
+    double **nbv;        /* NULL, or nbv[k][t] = nb[k][t]'s contribution as the
+                            double of pdsi_scaled_contribution (8 bytes, not 16:
+                            the serial path's large lists; pdsi_fixed of it is
+                            exactly the weight's term) */
     void *lists_block;   /* NULL, or the one allocation holding all of the above
                             (pds_pairs.c), freed alone */
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
@@ -468,7 +472,17 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
  * marked removed or is about to be; its list does not contain it). */
 #define PDSI_SUBTRACT_NEIGHBOURS(L, k, D, ATOMIC)                                           \
     do {                                                                                    \
-        if ((L)->nbw && !(ATOMIC)) {                                                        \
+        if ((L)->nbv) {                                                                     \
+            /* the serial path's large lists: the same, converted on the way */ \
+            const int32_t *p_ = (L)->nb[k];                                                 \
+            const double *v_ = (L)->nbv[k];                                                 \
+            for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_) {                      \
+                uint64_t live_ = (uint64_t)(L)->removed[p_[t_]] - 1; /* all ones if live */ \
+                pdsi_weight c_ = pdsi_fixed(v_[t_]);                                        \
+                pdsi_weight m_ = {c_.hi & live_, c_.lo & live_};                            \
+                pdsi_w_sub(&(L)->w[p_[t_]], m_);                                            \
+            }                                                                               \
+        } else if ((L)->nbw && !(ATOMIC)) {                                                 \
             /* branch-free: about half the listed neighbours are removed, in no \
              * predictable pattern; theirs is a subtraction of 0 */             \
             const int32_t *p_ = (L)->nb[k];                                                 \
