@@ -190,8 +190,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
         int32_t b = L->grid.start[c], e = L->grid.start[c + 1];
         if (b == e) continue;
         int nr = pdsi_grid_ranges(&L->grid, c, r);
-        int64_t most = 0;
-        for (int q = 0; q < nr; ++q) most += r[2 * q + 1] - r[2 * q];
+        int64_t most = pdsi_ranges_length(r, nr);
         for (int32_t k = b; k < e; ++k) {
             /* so3 near w = 0: also the cells around -q (pdsi_images_of) */
             const double *xk = L->x + (int64_t)k * d;
@@ -200,7 +199,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
             int64_t most_k = most;
             if (nim == 2) {
                 nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
-                for (int q = 0; q < nr1; ++q) most_k += r1[2 * q + 1] - r1[2 * q];
+                most_k += pdsi_ranges_length(r1, nr1);
             }
             if (len + most_k > cap) {
                 int64_t want = cap * 2 > len + most_k ? cap * 2 : len + most_k;

@@ -294,8 +294,7 @@ double pdsi_grid_pair_estimate(const pdsi_grid *grid, int64_t *max_candidates) {
         int32_t cnt = grid->start[c + 1] - grid->start[c];
         if (!cnt) continue;
         int nr = pdsi_grid_ranges(grid, c, r);
-        double len = 0.0;
-        for (int k = 0; k < nr; ++k) len += r[2 * k + 1] - r[2 * k];
+        double len = (double)pdsi_ranges_length(r, nr);
         pairs += (double)cnt * len;
         if ((int64_t)len > most) most = (int64_t)len;
     }

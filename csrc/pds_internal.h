@@ -364,6 +364,12 @@ double pdsi_grid_pair_estimate(const pdsi_grid *grid, int64_t *max_candidates);
 /* Writes the ranges of sorted indices of the cells around cell c; returns
  * how many ranges. Every neighbour within d_max is inside one of them. */
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges);
+/* How many sorted indices n ranges (as pdsi_grid_ranges writes them) hold. */
+PDSI_INLINE int64_t pdsi_ranges_length(const int32_t *ranges, int n) {
+    int64_t len = 0;
+    for (int q = 0; q < n; ++q) len += ranges[2 * q + 1] - ranges[2 * q];
+    return len;
+}
 /* The cell of the point sign * p (clamped into the grid): with sign -1, the
  * cell of -q, around which so3's second image is searched. */
 int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign);

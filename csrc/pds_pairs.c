@@ -45,15 +45,14 @@ static int scan_pairs(pdsi_level *L, pair_list *p, int64_t *npairs, int64_t *fir
         int32_t kb = L->grid.start[c], ke = L->grid.start[c + 1];
         if (kb == ke) continue;
         int nr = pdsi_grid_ranges(&L->grid, c, r);
-        int64_t most_c = 0;
-        for (int q = 0; q < nr; ++q) most_c += r[2 * q + 1] - r[2 * q];
+        int64_t most_c = pdsi_ranges_length(r, nr);
         for (int32_t k = kb; k < ke; ++k) {
             const double *xk = L->x + (int64_t)k * d;
             int nim = pdsi_images_of(L->s, xk), nr1 = 0;
             int64_t most = most_c;
             if (nim == 2) {
                 nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
-                for (int q = 0; q < nr1; ++q) most += r1[2 * q + 1] - r1[2 * q];
+                most += pdsi_ranges_length(r1, nr1);
             }
             if (!grow_pairs(L->opt->workspace, p, np + most)) return 0;
             first[k] = np;
@@ -127,10 +126,7 @@ int pdsi_weigh_pairs(pdsi_level *L) {
     pair_list pairs = {pdsi_ws_take(ws, PDSI_WS_PAIRS, sizeof(int32_t) * (size_t)cap),
                        pdsi_ws_take(ws, PDSI_WS_PAIR_KEYS, sizeof(double) * (size_t)cap), cap};
     int64_t *first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
-    int ok = pairs.b && pairs.key && first;
-    if (ok) {
-        ok = scan_pairs(L, &pairs, &np, first);
-    }
+    int ok = pairs.b && pairs.key && first && scan_pairs(L, &pairs, &np, first);
     if (ok) pdsi_scale_contributions(L->s, pairs.key, np);
     /* the lists in one allocation (contributions, the two pointer arrays,
      * ids, counts: in falling alignment), so that freeing it returns one
