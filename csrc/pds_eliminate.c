@@ -399,15 +399,73 @@ static int weigh_with_lists(pdsi_level *L, int contribs) {
 
 /* ------------------------------------------------- the sequential run (tail) -- */
 
-/* The sequential run, lazily (pds_tourney.c), for the last `left` removals.
- * The tree's leaves are the level's rows: in input order, so a smaller leaf
- * is the smaller input index the tie rule wants. */
+/* Removes point k (its rounded weight `now`): records it and subtracts its
+ * contribution from its remaining neighbours. */
+PDSI_INLINE void remove_point(pdsi_level *L, int32_t k, double now, int32_t *rm, double *rm_w,
+                              int64_t *count) {
+    L->removed[k] = 1;
+    rm[*count] = k;
+    if (rm_w) rm_w[*count] = now;
+    *count += 1;
+    if (L->s->search2 > 0.0) {
+        switch (L->d) {
+        case 1: PDSI_SUBTRACT_NEIGHBOURS(L, k, 1, 0); break;
+        case 2: PDSI_SUBTRACT_NEIGHBOURS(L, k, 2, 0); break;
+        case 3: PDSI_SUBTRACT_NEIGHBOURS(L, k, 3, 0); break;
+        default: PDSI_SUBTRACT_NEIGHBOURS(L, k, L->d, 0); break;
+        }
+    }
+}
+
+/* the rounded weight of a key (pdsi_tourney_key) */
+PDSI_INLINE double key_weight(uint64_t key) {
+    uint64_t bits = key - 1;
+    double w;
+    memcpy(&w, &bits, sizeof w);
+    return w;
+}
+
+/* points the bucket queue may scan per point and per removal before the
+ * tree takes over (random points: about 6 per removal) */
+#define BUCKET_BUDGET_POINTS 8
+#define BUCKET_BUDGET_REMOVALS 24
+
+/* The sequential run for the last `left` removals: on the bucket queue
+ * (pds_buckets.c) while its buckets stay short, then (crowded buckets: equal
+ * weights) lazily on the tournament tree (pds_tourney.c), whose leaves are
+ * the level's rows: in input order, so a smaller leaf is the smaller input
+ * index the tie rule wants. Both take the same points in the same order. */
 static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
                             int64_t *count, pds_error *err) {
     int64_t m = L->m;
-    int d = L->d;
-    pdsi_tourney tree = {0, NULL, NULL};
     pds_workspace *ws = L->opt->workspace;
+    int64_t done = 0;
+    pdsi_buckets bq;
+    uint64_t *keys = NULL;
+    if (!L->tree_only && pdsi_buckets_init(&bq, m, ws)) {
+        keys = pdsi_ws_take(ws, PDSI_WS_KEYS, sizeof(uint64_t) * (size_t)m);
+        if (keys) {
+            for (int64_t k = 0; k < m; ++k)
+                keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_w_round(L->w[k]));
+            pdsi_buckets_build(&bq, keys, m,
+                               BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
+            pdsi_ws_give(ws, keys);
+            while (done < left) {
+                uint64_t key;
+                int32_t k = pdsi_buckets_pop(&bq, L->w, L->tie, &key);
+                if (k < 0) break;
+                remove_point(L, k, key_weight(key), rm, rm_w, count);
+                done++;
+                if ((done & 4095) == 0 && cancelled(L->opt)) {
+                    pdsi_buckets_free(&bq, ws);
+                    return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
+                }
+            }
+        }
+        pdsi_buckets_free(&bq, ws);
+    }
+    if (done == left) return PDS_OK;
+    pdsi_tourney tree = {0, NULL, NULL};
     int32_t *point = pdsi_ws_take(ws, PDSI_WS_POINTS, sizeof(int32_t) * (size_t)m); /* row -> sorted index */
     if (!point || !pdsi_tourney_init(&tree, m, ws)) {
         pdsi_ws_give(ws, point);
@@ -419,7 +477,6 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm
         if (!L->removed[k]) tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
     }
     pdsi_tourney_build(&tree);
-    int64_t done = 0;
     while (done < left) {
         int32_t row = pdsi_tourney_top(&tree), k = point[row];
         double now = pdsi_w_round(L->w[k]);
@@ -429,19 +486,8 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm
             continue;
         }
         pdsi_tourney_set(&tree, row, 0);
-        L->removed[k] = 1;
-        rm[*count] = k;
-        if (rm_w) rm_w[*count] = now;
-        *count += 1;
+        remove_point(L, k, now, rm, rm_w, count);
         done++;
-        if (L->s->search2 > 0.0) {
-            switch (d) {
-            case 1: PDSI_SUBTRACT_NEIGHBOURS(L, k, 1, 0); break;
-            case 2: PDSI_SUBTRACT_NEIGHBOURS(L, k, 2, 0); break;
-            case 3: PDSI_SUBTRACT_NEIGHBOURS(L, k, 3, 0); break;
-            default: PDSI_SUBTRACT_NEIGHBOURS(L, k, d, 0); break;
-            }
-        }
         if ((done & 4095) == 0 && cancelled(L->opt)) {
             pdsi_tourney_free(&tree, ws);
             pdsi_ws_give(ws, point);
@@ -524,6 +570,8 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.d = d;
     L.m = m;
     L.parallel = opt->parallel_for != NULL;
+    L.tree_only = (serial_ok & PDSI_TREE_ONLY) != 0;
+    serial_ok &= PDSI_SERIAL;
     int32_t *rm = NULL;
     double *rm_w = NULL;
     L.order = malloc(sizeof(int32_t) * (size_t)m);

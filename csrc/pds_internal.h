@@ -89,6 +89,7 @@ enum {
     PDSI_WS_KEYS,   /* the tournament tree's keys (pds_tourney.c)  */
     PDSI_WS_WINS,   /* its winners                              */
     PDSI_WS_POINTS, /* the tree's leaf -> point map             */
+    PDSI_WS_BUCKETS, /* the bucket queue (pds_buckets.c)        */
     PDSI_WS_SLOTS
 };
 /* A buffer of at least `bytes` from the slot (contents undefined), or from
@@ -408,6 +409,32 @@ PDSI_INLINE int32_t pdsi_tourney_top(const pdsi_tourney *t) { return t->win[1]; 
 void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key);
 void pdsi_tourney_free(pdsi_tourney *t, pds_workspace *ws);
 
+/* ---- the same maximum on small levels: a lazy bucket queue (pds_buckets.c) ---- */
+typedef struct pdsi_buckets {
+    int64_t nb;      /* buckets                                              */
+    int32_t *head;   /* head[t]: first point in bucket t, -1 when empty      */
+    int32_t *next;   /* next[k]: the next point in k's bucket, -1 at the end */
+    int64_t top;     /* no bucket above it holds a point                      */
+    int shift;       /* 52 - F: 2^F buckets an octave                         */
+    int64_t base;    /* bucket of key: (key >> (52 - F)) - base, at least 0  */
+    int64_t scanned; /* points looked at by the pops so far                  */
+    int64_t budget;  /* give up past this many                               */
+} pdsi_buckets;
+#define PDSI_BUCKETS_EMPTY (-1)
+#define PDSI_BUCKETS_GAVE_UP (-2)
+/* Allocates a queue for m points (from ws when not NULL); 0 when out of memory. */
+int pdsi_buckets_init(pdsi_buckets *b, int64_t m, pds_workspace *ws);
+/* Fills it: point k with key[k] (pdsi_tourney_key of its rounded weight; 0:
+ * not in the queue). Pops give up once they have scanned `budget` points. */
+void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t budget);
+/* Takes the point of largest current key (pdsi_tourney_key of
+ * pdsi_w_round(w[k])), equal keys by the smaller tie[k], out of the queue;
+ * its key in *key_out. PDSI_BUCKETS_EMPTY when no point is left,
+ * PDSI_BUCKETS_GAVE_UP past the budget (the queue is then unchanged). */
+int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *tie,
+                         uint64_t *key_out);
+void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws);
+
 /* ---- one elimination level and its neighbour scan ---- */
 typedef struct pdsi_level {
     pdsi_space space; /* this level's copy (its d_max and scale)  */
@@ -436,6 +463,7 @@ typedef struct pdsi_level {
     void *lists_block;   /* NULL, or the one allocation holding all of the above
                             (pds_pairs.c), freed alone */
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
+    int tree_only;    /* the sequential run on the tournament tree alone (tests) */
 } pdsi_level;
 
 /* Calls BODY with j for every neighbour j of k that has not been removed:
@@ -521,8 +549,11 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 
 /* pds_eliminate with the last `tail` removals of every level left to the
  * sequential run (pds_eliminate uses HEAP_TAIL = 0; INT64_MAX runs it alone)
- * and, when `serial` is 0, never the serial path for small levels (each
- * pair once, then the sequential run): the tests compare all three. */
+ * and, without PDSI_SERIAL in `serial`, never the serial path for small
+ * levels (each pair once, then the sequential run); with PDSI_TREE_ONLY the
+ * sequential run never uses the bucket queue: the tests compare them all. */
+#define PDSI_SERIAL 1
+#define PDSI_TREE_ONLY 2
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);

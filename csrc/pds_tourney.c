@@ -55,9 +55,19 @@ void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
          * mask and selects, so the compiler keeps it free of unpredictable
          * branches, and short: the path's dependency chain is sub, shift,
          * and, xor per level */
-        uint64_t keep = (uint64_t)((int64_t)(ks - kc - (uint64_t)(~c & 1)) >> 63);
-        cur = (int32_t)((uint32_t)sib ^ (((uint32_t)cur ^ (uint32_t)sib) & (uint32_t)keep));
-        kc = ks ^ ((kc ^ ks) & keep);
+        uint64_t ksa = ks + (uint64_t)(c & 1);
+#if defined(__GNUC__) && defined(__x86_64__)
+        __asm__("cmp %[kc], %[ksa]\n\t"
+                "cmova %[sib], %[cur]\n\t"
+                "cmova %[ks], %[kc]"
+                : [cur] "+r"(cur), [kc] "+r"(kc)
+                : [ksa] "r"(ksa), [sib] "r"(sib), [ks] "r"(ks)
+                : "cc");
+#else
+        int sw = ksa > kc;
+        cur = sw ? sib : cur;
+        kc = sw ? ks : kc;
+#endif
         win[c >> 1] = cur;
     }
 }

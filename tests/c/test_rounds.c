@@ -52,12 +52,19 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
     int64_t *ref = malloc(sizeof(int64_t) * (size_t)n), *got = malloc(sizeof(int64_t) * (size_t)n);
     pds_error e;
     o->parallel_for = NULL;
-    /* the reference: the sequential run alone, after the parallel weight pass */
-    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, 0, ref, &e) == PDS_OK);
-    /* the serial path of small levels (each pair once), where it applies */
-    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, 1, got, &e) == PDS_OK);
-    if (memcmp(ref, got, sizeof(int64_t) * (size_t)n) != 0) fprintf(stderr, "%s: serial differs\n", what);
-    CHECK(memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0);
+    /* the reference: the sequential run alone on the tournament tree, after
+     * the parallel weight pass */
+    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, PDSI_TREE_ONLY, ref, &e) == PDS_OK);
+    /* the same on the bucket queue (falling back to the tree when its
+     * buckets crowd), then the serial path of small levels (each pair once)
+     * where it applies, with either */
+    static const int paths[3] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY};
+    for (int p = 0; p < 3; ++p) {
+        CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, paths[p], got, &e) == PDS_OK);
+        int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
+        if (!same) fprintf(stderr, "%s: path %d differs\n", what, paths[p]);
+        CHECK(same);
+    }
     for (int mode = -1; mode < 3; ++mode) {
         order_mode om = {mode};
         o->parallel_for = mode < 0 ? NULL : odd_for;
@@ -211,6 +218,78 @@ static void test_tourney(void) {
     CHECK(pdsi_tourney_key(0.0) > 0);
 }
 
+/* The bucket queue (pds_buckets.c) against a linear scan: weights that
+ * fall (by one contribution, or far, to 0, or spread over many octaves),
+ * many ties broken by tie[], points taken out; each pop is the largest
+ * current weight, the smallest tie among equal ones. And a queue of equal
+ * weights gives up once past its budget, leaving its points in it. */
+static void test_buckets(void) {
+    for (int64_t n = 1; n <= 3000; n = n * 3 + 7) {
+        pdsi_weight *w = malloc(sizeof(pdsi_weight) * (size_t)n);
+        int32_t *tie = malloc(sizeof(int32_t) * (size_t)n);
+        uint64_t *key = malloc(sizeof(uint64_t) * (size_t)n);
+        uint8_t *out = calloc((size_t)n, 1);
+        for (int64_t i = 0; i < n; ++i) {
+            /* coarse values (ties), some tiny, some of zero weight */
+            double v = i % 11 == 0 ? 0.0 : ldexp(1.0 + (double)(int)(urand() * 4), (int)(urand() * 60));
+            w[i] = pdsi_fixed(v);
+            tie[i] = (int32_t)((i * 7919) % n); /* a permutation: ties not by row */
+            key[i] = i % 13 == 5 ? 0 : pdsi_tourney_key(pdsi_w_round(w[i])); /* some left out */
+            out[i] = key[i] == 0;
+        }
+        pdsi_buckets b;
+        CHECK(pdsi_buckets_init(&b, n, NULL));
+        pdsi_buckets_build(&b, key, n, INT64_MAX);
+        for (;;) {
+            int64_t best = -1;
+            uint64_t bk = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                if (out[i]) continue;
+                uint64_t k = pdsi_tourney_key(pdsi_w_round(w[i]));
+                if (best < 0 || k > bk || (k == bk && tie[i] < tie[best])) best = i, bk = k;
+            }
+            uint64_t got_key = 0;
+            int32_t got = pdsi_buckets_pop(&b, w, tie, &got_key);
+            if (best < 0) {
+                CHECK(got == PDSI_BUCKETS_EMPTY);
+                break;
+            }
+            CHECK(got == best);
+            CHECK(got_key == bk);
+            if (got != best) break;
+            out[got] = 1;
+            /* lower a few others: slightly, a lot, or to nothing */
+            for (int r = 0; r < 3; ++r) {
+                int64_t i = (int64_t)(urand() * n);
+                pdsi_weight cut = pdsi_fixed(ldexp(urand(), (int)(urand() * 62)));
+                if (r == 2) cut = w[i];
+                if (cut.hi > w[i].hi || (cut.hi == w[i].hi && cut.lo > w[i].lo)) cut = w[i];
+                pdsi_w_sub(&w[i], cut);
+            }
+        }
+        pdsi_buckets_free(&b, NULL);
+        /* equal weights share a bucket: the pops scan it all and give up
+         * past the budget, with every point still in the queue */
+        for (int64_t i = 0; i < n; ++i) w[i] = pdsi_fixed(3.0), key[i] = pdsi_tourney_key(3.0);
+        CHECK(pdsi_buckets_init(&b, n, NULL));
+        pdsi_buckets_build(&b, key, n, 2 * n);
+        int64_t pops = 0;
+        int32_t got;
+        uint64_t got_key;
+        while ((got = pdsi_buckets_pop(&b, w, tie, &got_key)) >= 0) {
+            CHECK(tie[got] == pops); /* all equal: by tie */
+            ++pops;
+        }
+        CHECK(got == (n > 2 ? PDSI_BUCKETS_GAVE_UP : PDSI_BUCKETS_EMPTY));
+        CHECK(pops <= 3);
+        pdsi_buckets_free(&b, NULL);
+        free(w);
+        free(tie);
+        free(key);
+        free(out);
+    }
+}
+
 /* A workspace kept across calls of different sizes, metrics and options
  * (its slots grow, and are reused holding an earlier call's data) gives the
  * same indices as no workspace, also after a call that failed. */
@@ -257,6 +336,7 @@ static void test_workspace(void) {
 
 int main(void) {
     test_tourney();
+    test_buckets();
     test_workspace();
     test_metric(PDS_METRIC_SO3, 4, 5000, 150);
     test_metric(PDS_METRIC_SPHERE, 3, 3000, 300);

@@ -1,0 +1,102 @@
+/* pds_buckets.c - the sequential run's maximum on small levels: a lazy
+ * bucket queue.
+ *
+ * The tournament tree (pds_tourney.c) pays a path of log2(M) dependent
+ * steps for every stale key it meets at the top: about 6.4 per removal on a
+ * 2048 -> 256 problem, one long dependency chain. Here a point sits in the
+ * bucket of its key when it was last looked at; a bucket covers 1/2^F of
+ * an octave of keys (the key's exponent and its F top mantissa bits), so
+ * the bucket of a key never rises as the key falls. Weights only decrease,
+ * so every point's current key lies in its bucket or below. The maximum is
+ * found by scanning the highest non-empty bucket: each point's current key
+ * is computed; a point whose key now belongs lower moves there (one link,
+ * no path), the largest of the others (equal keys: the smaller input index,
+ * the tie rule) is the maximum, since every point in a lower bucket has a
+ * smaller key. Keys below the lowest bucket's range share that bucket
+ * (scanned in full like any other).
+ *
+ * Many equal or nearly equal weights (a lattice, duplicates) would crowd a
+ * few buckets and make each scan long; past a budget of scanned points the
+ * queue gives up (pdsi_buckets_pop returns PDSI_BUCKETS_GAVE_UP) and the
+ * caller goes on with the tree, which finds the same maxima. */
+#include "pds_internal.h"
+
+/* octaves below the largest key with buckets of their own */
+#define OCTAVES 24
+
+PDSI_INLINE int64_t bucket_of(const pdsi_buckets *b, uint64_t key) {
+    int64_t to = (int64_t)(key >> b->shift) - b->base;
+    return to > 0 ? to : 0;
+}
+
+int pdsi_buckets_init(pdsi_buckets *b, int64_t m, pds_workspace *ws) {
+    /* about two points a bucket in the octave of the largest weights */
+    int f = 6;
+    while (f < 14 && ((int64_t)1 << (f + 1)) < m) ++f;
+    b->shift = 52 - f;
+    b->nb = (int64_t)OCTAVES << f;
+    b->head = pdsi_ws_take(ws, PDSI_WS_BUCKETS, sizeof(int32_t) * (size_t)(b->nb + m));
+    b->next = b->head ? b->head + b->nb : NULL;
+    return b->head != NULL;
+}
+
+void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t budget) {
+    uint64_t most = 0;
+    for (int64_t k = 0; k < m; ++k) most = key[k] > most ? key[k] : most;
+    b->base = (int64_t)(most >> b->shift) - (b->nb - 1);
+    for (int64_t t = 0; t < b->nb; ++t) b->head[t] = -1;
+    /* pushed from the last point down, so each bucket lists its points in
+     * order (scans then touch the weights in order) */
+    for (int64_t k = m - 1; k >= 0; --k) {
+        if (!key[k]) continue;
+        int64_t to = bucket_of(b, key[k]);
+        b->next[k] = b->head[to];
+        b->head[to] = (int32_t)k;
+    }
+    b->top = b->nb - 1;
+    b->scanned = 0;
+    b->budget = budget;
+}
+
+int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *tie,
+                         uint64_t *key_out) {
+    int32_t *head = b->head, *next = b->next;
+    for (;;) {
+        int64_t t = b->top;
+        while (t >= 0 && head[t] < 0) --t;
+        b->top = t;
+        if (t < 0) return PDSI_BUCKETS_EMPTY;
+        if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+        int32_t *link = &head[t], *best_link = NULL, best = -1;
+        uint64_t best_key = 0;
+        int64_t seen = 0;
+        for (int32_t e = *link; e >= 0;) {
+            int32_t after = next[e];
+            uint64_t key = pdsi_tourney_key(pdsi_w_round(w[e]));
+            int64_t to = bucket_of(b, key);
+            if (to < t) {
+                /* its key now belongs lower: unlink, push there */
+                *link = after;
+                next[e] = head[to];
+                head[to] = e;
+            } else {
+                if (key > best_key || (key == best_key && tie[e] < tie[best]))
+                    best = e, best_key = key, best_link = link;
+                link = &next[e];
+            }
+            e = after;
+            ++seen;
+        }
+        b->scanned += seen;
+        if (best >= 0) {
+            *best_link = next[best];
+            *key_out = best_key;
+            return best;
+        }
+    }
+}
+
+void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws) {
+    pdsi_ws_give(ws, b->head);
+    b->head = b->next = NULL;
+}
