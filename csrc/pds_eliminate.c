@@ -571,6 +571,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.m = m;
     L.parallel = opt->parallel_for != NULL;
     L.tree_only = (serial_ok & PDSI_TREE_ONLY) != 0;
+    L.space.wide = !(serial_ok & PDSI_NARROW) && pdsi_cpu_wide();
     serial_ok &= PDSI_SERIAL;
     int32_t *rm = NULL;
     double *rm_w = NULL;

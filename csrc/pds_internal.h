@@ -124,7 +124,14 @@ typedef struct pdsi_space {
     double angle_factor; /* 0: euclidean key; 2 sphere, 4 so3: the distance is
                             angle_factor * asin(sqrt(key) / 2)                  */
     double scale_hi;  /* 2^(s-64): the high word of floor(c 2^s) is floor(c scale_hi) */
+    int wide;         /* nonzero: the CPU has AVX-512 and pds_scan.c may use it  */
 } pdsi_space;
+
+/* Nonzero when the CPU runs AVX-512 (F, VL, DQ) code (pds_scan.c). */
+int pdsi_cpu_wide(void);
+/* Slack the scan needs past the records it may keep: it stores whole
+ * vectors of 8 (pdsi_scan_range). */
+#define PDSI_SCAN_SLACK 8
 
 /* Checks the points: finite coordinates, inside the bounds when periodic. */
 pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_options *opt,
@@ -554,6 +561,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
  * sequential run never uses the bucket queue: the tests compare them all. */
 #define PDSI_SERIAL 1
 #define PDSI_TREE_ONLY 2
+#define PDSI_NARROW 4 /* no AVX-512: the SSE2 / scalar scan and contributions */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);

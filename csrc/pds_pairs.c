@@ -54,7 +54,7 @@ static int scan_pairs(pdsi_level *L, pair_list *p, int64_t *npairs, int64_t *fir
                 nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
                 most += pdsi_ranges_length(r1, nr1);
             }
-            if (!grow_pairs(L->opt->workspace, p, np + most)) return 0;
+            if (!grow_pairs(L->opt->workspace, p, np + most + PDSI_SCAN_SLACK)) return 0;
             first[k] = np;
             int32_t *pb = p->b;
             double *pk = p->key;

@@ -13,6 +13,146 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#define PDSI_WIDE 1
+#include <immintrin.h>
+#define WIDE_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,popcnt")))
+#else
+#define PDSI_WIDE 0
+#endif
+
+int pdsi_cpu_wide(void) {
+#if PDSI_WIDE
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+#if PDSI_WIDE
+/* AVX-512, chosen at run time (pdsi_cpu_wide): eight candidates a vector.
+ * Their coordinates (rows of D doubles) are loaded as D vectors and
+ * transposed into one vector per coordinate by permutes; the key is then
+ * the same operations in the same order as pdsi_pair_key's (0 + t_0^2 +
+ * t_1^2 + ..., each exactly rounded per lane), so the selection and the
+ * keys are those of the scalar code. The kept candidates are packed by
+ * compress and stored as whole vectors (PDSI_SCAN_SLACK past the count). */
+
+/* coordinate vectors c[0..D) of the n <= 8 rows at a */
+#define PDSI_LOAD_T(D)                                                                       \
+    WIDE_TARGET static inline void load_t##D(const double *a, int n, __m512d *c) {           \
+        __m512d v[D];                                                                       \
+        int have = n * (D);                                                                 \
+        for (int i = 0; i < (D); ++i) {                                                     \
+            int left = have - 8 * i;                                                        \
+            __mmask8 k = left >= 8 ? 0xFF : left > 0 ? (__mmask8)((1u << left) - 1) : 0;    \
+            v[i] = _mm512_maskz_loadu_pd(k, a + 8 * i);                                     \
+        }                                                                                   \
+        transpose##D(v, c);                                                                 \
+    }
+
+WIDE_TARGET static inline void transpose2(const __m512d *v, __m512d *c) {
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i od = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    c[0] = _mm512_permutex2var_pd(v[0], ev, v[1]);
+    c[1] = _mm512_permutex2var_pd(v[0], od, v[1]);
+}
+
+WIDE_TARGET static inline void transpose3(const __m512d *v, __m512d *c) {
+    /* coordinate i of row r is element 3r + i of v[0] v[1] v[2]: from the
+     * first two vectors below 16, else from the third */
+    for (int i = 0; i < 3; ++i) {
+        int64_t lo[8], hi[8];
+        __mmask8 third = 0;
+        for (int r = 0; r < 8; ++r) {
+            int e = 3 * r + i;
+            lo[r] = e < 16 ? e : 0;
+            hi[r] = e < 16 ? 0 : e - 16;
+            if (e >= 16) third |= (__mmask8)(1u << r);
+        }
+        __m512d a = _mm512_permutex2var_pd(v[0], _mm512_loadu_si512(lo), v[1]);
+        c[i] = _mm512_mask_permutexvar_pd(a, third, _mm512_loadu_si512(hi), v[2]);
+    }
+}
+
+WIDE_TARGET static inline void transpose4(const __m512d *v, __m512d *c) {
+    const __m512i xy = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13);
+    const __m512i zw = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i od = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    __m512d a = _mm512_permutex2var_pd(v[0], xy, v[1]), b = _mm512_permutex2var_pd(v[2], xy, v[3]);
+    __m512d e = _mm512_permutex2var_pd(v[0], zw, v[1]), f = _mm512_permutex2var_pd(v[2], zw, v[3]);
+    c[0] = _mm512_permutex2var_pd(a, ev, b);
+    c[1] = _mm512_permutex2var_pd(a, od, b);
+    c[2] = _mm512_permutex2var_pd(e, ev, f);
+    c[3] = _mm512_permutex2var_pd(e, od, f);
+}
+PDSI_LOAD_T(2)
+PDSI_LOAD_T(3)
+PDSI_LOAD_T(4)
+
+/* candidates j in [j0, j1) of point xk (its negation when plus: so3's
+ * second image), records appended at np; returns the new count */
+#define PDSI_SCAN_WIDE(D)                                                                    \
+    WIDE_TARGET static int64_t scan##D##_wide(const double *x, const double *xk,             \
+                                              const double *per, double lim, int plus,       \
+                                              int32_t j0, int32_t j1, int32_t *pb,           \
+                                              double *pk, int64_t np) {                      \
+        __m512d q[D], period[D];                                                            \
+        for (int i = 0; i < (D); ++i) {                                                     \
+            q[i] = _mm512_set1_pd(plus ? -xk[i] : xk[i]);                                   \
+            period[i] = _mm512_set1_pd(per ? per[i] : 0.0);                                 \
+        }                                                                                   \
+        const __m512d vlim = _mm512_set1_pd(lim);                                           \
+        const __m256i step = _mm256_set1_epi32(8);                                          \
+        __m256i ids = _mm256_add_epi32(_mm256_set1_epi32(j0),                               \
+                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));          \
+        for (int32_t j = j0; j < j1; j += 8) {                                              \
+            int n = j1 - j < 8 ? j1 - j : 8;                                                \
+            __m512d c[D];                                                                   \
+            load_t##D(x + (int64_t)j * (D), n, c);                                          \
+            __m512d key = _mm512_setzero_pd();                                              \
+            for (int i = 0; i < (D); ++i) {                                                 \
+                /* xj - xk, or xj + xk = xj - (-xk): exact negation */                     \
+                __m512d t = _mm512_sub_pd(c[i], q[i]);                                      \
+                if (per) {                                                                  \
+                    t = _mm512_abs_pd(t);                                                   \
+                    t = _mm512_min_pd(t, _mm512_sub_pd(period[i], t));                      \
+                }                                                                           \
+                key = _mm512_add_pd(key, _mm512_mul_pd(t, t));                              \
+            }                                                                               \
+            __mmask8 valid = (__mmask8)((1u << n) - 1);                                     \
+            __mmask8 in = _mm512_mask_cmp_pd_mask(valid, key, vlim, _CMP_LT_OQ);            \
+            _mm512_storeu_pd(pk + np, _mm512_maskz_compress_pd(in, key));                   \
+            _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
+            np += __builtin_popcount(in);                                                   \
+            ids = _mm256_add_epi32(ids, step);                                              \
+        }                                                                                   \
+        return np;                                                                          \
+    }
+PDSI_SCAN_WIDE(2)
+PDSI_SCAN_WIDE(3)
+PDSI_SCAN_WIDE(4)
+
+/* pdsi_scale_contributions' euclidean alpha = 8 loop, eight at a time */
+WIDE_TARGET static int64_t scale8_wide(const pdsi_space *s, double *key, int64_t np) {
+    const __m512d d_min = _mm512_set1_pd(s->d_min), d_max = _mm512_set1_pd(s->d_max);
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    const __m512d scale = _mm512_set1_pd(s->scale_hi);
+    int64_t t = 0;
+    for (; t + 8 <= np; t += 8) {
+        __m512d dist = _mm512_max_pd(_mm512_sqrt_pd(_mm512_loadu_pd(key + t)), d_min);
+        __m512d u = _mm512_sub_pd(one, _mm512_div_pd(dist, d_max));
+        __m512d b = _mm512_mul_pd(u, u);
+        b = _mm512_mul_pd(b, b);
+        b = _mm512_mul_pd(b, b);
+        __mmask8 pos = _mm512_cmp_pd_mask(u, zero, _CMP_GT_OQ);
+        _mm512_storeu_pd(key + t, _mm512_maskz_mov_pd(pos, _mm512_mul_pd(b, scale)));
+    }
+    return t;
+}
+#endif
 
 #if defined(__SSE2__)
 /* The 2-D scan of candidates j in [j0, j1), two at a time: the same key as
@@ -111,6 +251,17 @@ int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j
                         int32_t *ids, double *keys, int64_t n) {
     int d = L->d;
     int32_t j = j0;
+#if PDSI_WIDE
+    if (L->s->wide && j1 > j0) {
+        const double lim = L->s->search2, *per = L->s->period;
+        if (d == 2 && L->s->images == 1)
+            return scan2_wide(L->x, xk, per, lim, 0, j0, j1, ids, keys, n);
+        if (d == 3 && L->s->images == 1)
+            return scan3_wide(L->x, xk, per, lim, 0, j0, j1, ids, keys, n);
+        if (d == 4 && (L->s->images == 1 || lim < 2.0))
+            return scan4_wide(L->x, xk, per, lim, im, j0, j1, ids, keys, n);
+    }
+#endif
 #if defined(__SSE2__)
     const double lim = L->s->search2, *per = L->s->period;
     /* so3 with d_max >= pi tests a sign too: scalar there */
@@ -136,6 +287,9 @@ int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j
  * lane, so the bits are those of the scalar code; otherwise one by one. */
 void pdsi_scale_contributions(const pdsi_space *s, double *key, int64_t np) {
     int64_t t = 0;
+#if PDSI_WIDE
+    if (s->wide && s->angle_factor == 0.0 && s->alpha_int == 8) t = scale8_wide(s, key, np);
+#endif
 #if defined(__SSE2__)
     if (s->angle_factor == 0.0 && s->alpha_int == 8) {
         const __m128d d_min = _mm_set1_pd(s->d_min), d_max = _mm_set1_pd(s->d_max);

@@ -58,8 +58,10 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
     /* the same on the bucket queue (falling back to the tree when its
      * buckets crowd), then the serial path of small levels (each pair once)
      * where it applies, with either */
-    static const int paths[3] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY};
-    for (int p = 0; p < 3; ++p) {
+    /* (and without AVX-512: the SSE2 and scalar scan) */
+    static const int paths[4] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
+                                 PDSI_SERIAL | PDSI_NARROW};
+    for (int p = 0; p < 4; ++p) {
         CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, paths[p], got, &e) == PDS_OK);
         int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
         if (!same) fprintf(stderr, "%s: path %d differs\n", what, paths[p]);
