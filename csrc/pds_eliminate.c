@@ -249,32 +249,46 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 }
             }
             if (start) start[k - first] = at;
-            for (int64_t t = 0; t < nd; ++t) {
-                pdsi_weight cw = {0, 0};
-                int32_t j = buf[at + t];
-                int found = 0;
-                if (start && j < k && j >= first && L->nb_cnt[j] <= REUSE_MAX) {
-                    /* j's list, built earlier in this chunk, holds k with the
-                     * same contribution (the key is symmetric bit for bit).
-                     * A linear search: only on short lists, where it is
-                     * cheaper than the contribution (long lists, e.g. many
-                     * candidates per kept point or so3, made it quadratic) */
-                    const int32_t *lj = buf + start[j - first];
-                    for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
-                        if (lj[u] == k) {
-                            cw = cbuf[start[j - first] + u];
-                            found = 1;
-                            break;
+            if (L->s->wide) {
+                /* AVX-512: every contribution, eight at a time, is cheaper
+                 * than looking any up (so3 100k -> 12.5k, 2 threads: 0.27 -> 0.24 s;
+                 * 2-D 1M: 1.23 -> 1.10 s) */
+                pdsi_scale_contributions(L->s, scratch, nd);
+                for (int64_t t = 0; t < nd; ++t) {
+                    pdsi_weight cw = pdsi_fixed(scratch[t]);
+                    pdsi_w_add(&sum, cw);
+                    if (cbuf) cbuf[at + t] = cw;
+                }
+            } else {
+                for (int64_t t = 0; t < nd; ++t) {
+                    pdsi_weight cw = {0, 0};
+                    int32_t j = buf[at + t];
+                    int found = 0;
+                    if (start && j < k && j >= first && L->nb_cnt[j] <= REUSE_MAX) {
+                        /* j's list, built earlier in this chunk, holds k with
+                         * the same contribution (the key is symmetric bit for
+                         * bit). A linear search: only on short lists, where it
+                         * is cheaper than the contribution (long lists, e.g.
+                         * many candidates per kept point or so3, made it
+                         * quadratic) */
+                        const int32_t *lj = buf + start[j - first];
+                        for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
+                            if (lj[u] == k) {
+                                cw = cbuf[start[j - first] + u];
+                                found = 1;
+                                break;
+                            }
                         }
                     }
+                    /* closer than d_min: the weight function is flat there
+                     * (max(dist, d_min)), the contribution the one at d_min */
+                    if (!found)
+                        cw = (near_min && pdsi_key_distance(L->s, scratch[t]) < d_min)
+                                 ? at_min
+                                 : pdsi_contribution(L->s, scratch[t]);
+                    pdsi_w_add(&sum, cw);
+                    if (cbuf) cbuf[at + t] = cw;
                 }
-                /* closer than d_min: the weight function is flat there
-                 * (max(dist, d_min)), the contribution the one at d_min */
-                if (!found)
-                    cw = (near_min && pdsi_key_distance(L->s, scratch[t]) < d_min) ? at_min
-                                                                : pdsi_contribution(L->s, scratch[t]);
-                pdsi_w_add(&sum, cw);
-                if (cbuf) cbuf[at + t] = cw;
             }
             L->w[k] = sum;
             L->nb_cnt[k] = (int32_t)(len - at);

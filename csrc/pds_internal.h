@@ -281,13 +281,62 @@ PDSI_INLINE double pdsi_ipow(double t, int e, double alpha) {
     }
 }
 
+/* asin(x) for 0 <= x <= 1 from +, -, *, / and sqrt alone: the rational
+ * approximation of fdlibm's e_asin.c (error below 1 ulp), so that the
+ * vector code (pds_scan.c) repeats it bit for bit. libm's asin is a call
+ * per pair (8 ns: a fifth of an SO(3) call) and its last bit differs
+ * between libms anyway. */
+#define PDSI_ASIN_PS0 1.66666666666666657415e-01
+#define PDSI_ASIN_PS1 -3.25565818622400915405e-01
+#define PDSI_ASIN_PS2 2.01212532134862925881e-01
+#define PDSI_ASIN_PS3 -4.00555345006794114027e-02
+#define PDSI_ASIN_PS4 7.91534994289814532176e-04
+#define PDSI_ASIN_PS5 3.47933107596021167570e-05
+#define PDSI_ASIN_QS1 -2.40339491173441421878e+00
+#define PDSI_ASIN_QS2 2.02094576023350569471e+00
+#define PDSI_ASIN_QS3 -6.88283971605453293030e-01
+#define PDSI_ASIN_QS4 7.70381505559019352791e-02
+#define PDSI_PIO2_HI 1.57079632679489655800e+00
+#define PDSI_PIO2_LO 6.12323399573676603587e-17
+#define PDSI_PIO4_HI 7.85398163397448278999e-01
+/* t P(t) and Q(t) of the approximation asin(x) = x + x t P(t) / Q(t), t = x^2 */
+#define PDSI_ASIN_P(t)                                                                      \
+    ((t) * (PDSI_ASIN_PS0 +                                                                 \
+            (t) * (PDSI_ASIN_PS1 +                                                          \
+                   (t) * (PDSI_ASIN_PS2 +                                                   \
+                          (t) * (PDSI_ASIN_PS3 + (t) * (PDSI_ASIN_PS4 + (t) * PDSI_ASIN_PS5))))))
+#define PDSI_ASIN_Q(t)                                                                      \
+    (1.0 + (t) * (PDSI_ASIN_QS1 +                                                           \
+                  (t) * (PDSI_ASIN_QS2 + (t) * (PDSI_ASIN_QS3 + (t) * PDSI_ASIN_QS4))))
+
+PDSI_INLINE double pdsi_asin(double x) {
+    if (x < 0.5) {
+        double t = x * x;
+        return x + x * (PDSI_ASIN_P(t) / PDSI_ASIN_Q(t));
+    }
+    /* asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2)) */
+    double t = (1.0 - x) * 0.5;
+    double r = PDSI_ASIN_P(t) / PDSI_ASIN_Q(t), s = sqrt(t);
+    if (x >= 0.975) return PDSI_PIO2_HI - (2.0 * (s + s * r) - PDSI_PIO2_LO);
+    /* s split as f + (s - f), f with a short mantissa, for the last bits */
+    uint64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    bits &= 0xFFFFFFFF00000000ull;
+    double f;
+    memcpy(&f, &bits, sizeof f);
+    double c = (t - f * f) / (s + f);
+    double p = 2.0 * s * r - (PDSI_PIO2_LO - 2.0 * c);
+    double q = PDSI_PIO4_HI - 2.0 * f;
+    return PDSI_PIO4_HI - (p - q);
+}
+
 /* The distance of a pair from its key: euclidean sqrt(key); on the sphere
  * and in so3 the angle from the chord, asin-based (accurate near 0, clamped). */
 PDSI_INLINE double pdsi_key_distance(const pdsi_space *s, double key) {
     double c = sqrt(key);
     if (s->angle_factor == 0.0) return c;
     c *= 0.5;
-    return s->angle_factor * asin(c < 1.0 ? c : 1.0);
+    return s->angle_factor * pdsi_asin(c < 1.0 ? c : 1.0);
 }
 
 /* A pair's contribution c (key below s->search2) times 2^(s-64), as a double:

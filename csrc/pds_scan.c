@@ -135,14 +135,50 @@ PDSI_SCAN_WIDE(2)
 PDSI_SCAN_WIDE(3)
 PDSI_SCAN_WIDE(4)
 
-/* pdsi_scale_contributions' euclidean alpha = 8 loop, eight at a time */
+/* pdsi_asin of eight x below 0.5: its first branch, operation for operation */
+WIDE_TARGET static inline __m512d asin_small_wide(__m512d x) {
+#define C(v) _mm512_set1_pd(v)
+    __m512d t = _mm512_mul_pd(x, x);
+    __m512d p = _mm512_add_pd(C(PDSI_ASIN_PS4), _mm512_mul_pd(t, C(PDSI_ASIN_PS5)));
+    p = _mm512_add_pd(C(PDSI_ASIN_PS3), _mm512_mul_pd(t, p));
+    p = _mm512_add_pd(C(PDSI_ASIN_PS2), _mm512_mul_pd(t, p));
+    p = _mm512_add_pd(C(PDSI_ASIN_PS1), _mm512_mul_pd(t, p));
+    p = _mm512_add_pd(C(PDSI_ASIN_PS0), _mm512_mul_pd(t, p));
+    p = _mm512_mul_pd(t, p);
+    __m512d q = _mm512_add_pd(C(PDSI_ASIN_QS3), _mm512_mul_pd(t, C(PDSI_ASIN_QS4)));
+    q = _mm512_add_pd(C(PDSI_ASIN_QS2), _mm512_mul_pd(t, q));
+    q = _mm512_add_pd(C(PDSI_ASIN_QS1), _mm512_mul_pd(t, q));
+    q = _mm512_add_pd(C(1.0), _mm512_mul_pd(t, q));
+    return _mm512_add_pd(x, _mm512_mul_pd(x, _mm512_div_pd(p, q)));
+#undef C
+}
+
+/* pdsi_scale_contributions' alpha = 8 loop, eight at a time: the distance
+ * (euclidean, or the angle of the chord by pdsi_asin: its other branches,
+ * for chords of half or more, lane by lane), then as pdsi_scaled_contribution */
 WIDE_TARGET static int64_t scale8_wide(const pdsi_space *s, double *key, int64_t np) {
     const __m512d d_min = _mm512_set1_pd(s->d_min), d_max = _mm512_set1_pd(s->d_max);
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    const __m512d half = _mm512_set1_pd(0.5), angle = _mm512_set1_pd(s->angle_factor);
     const __m512d scale = _mm512_set1_pd(s->scale_hi);
+    const int angular = s->angle_factor != 0.0;
     int64_t t = 0;
     for (; t + 8 <= np; t += 8) {
-        __m512d dist = _mm512_max_pd(_mm512_sqrt_pd(_mm512_loadu_pd(key + t)), d_min);
+        __m512d dist = _mm512_sqrt_pd(_mm512_loadu_pd(key + t));
+        if (angular) {
+            __m512d c = _mm512_min_pd(_mm512_mul_pd(dist, half), one);
+            __m512d a = asin_small_wide(c);
+            if (_mm512_cmp_pd_mask(c, half, _CMP_GE_OQ)) {
+                double cs[8], as[8];
+                _mm512_storeu_pd(cs, c);
+                _mm512_storeu_pd(as, a);
+                for (int i = 0; i < 8; ++i)
+                    if (cs[i] >= 0.5) as[i] = pdsi_asin(cs[i]);
+                a = _mm512_loadu_pd(as);
+            }
+            dist = _mm512_mul_pd(angle, a);
+        }
+        dist = _mm512_max_pd(dist, d_min);
         __m512d u = _mm512_sub_pd(one, _mm512_div_pd(dist, d_max));
         __m512d b = _mm512_mul_pd(u, u);
         b = _mm512_mul_pd(b, b);
@@ -288,7 +324,7 @@ int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j
 void pdsi_scale_contributions(const pdsi_space *s, double *key, int64_t np) {
     int64_t t = 0;
 #if PDSI_WIDE
-    if (s->wide && s->angle_factor == 0.0 && s->alpha_int == 8) t = scale8_wide(s, key, np);
+    if (s->wide && s->alpha_int == 8) t = scale8_wide(s, key, np);
 #endif
 #if defined(__SSE2__)
     if (s->angle_factor == 0.0 && s->alpha_int == 8) {
