@@ -196,7 +196,8 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
             const double *xk = L->x + (int64_t)k * d;
             int nim = pdsi_images_of(L->s, xk), nr1 = 0;
             int32_t r1[2 * PDSI_MAX_RANGES];
-            int64_t most_k = most;
+            /* (the vector scan stores whole vectors past its records) */
+            int64_t most_k = most + PDSI_SCAN_SLACK;
             if (nim == 2) {
                 nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
                 most_k += pdsi_ranges_length(r1, nr1);
@@ -229,25 +230,21 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
                 }
                 scratch = grown, nscratch = most_k;
             }
-            /* branch-free: about a third of the candidates are neighbours,
-             * in no predictable pattern */
-            double lim = L->s->search2;
             pdsi_weight sum = {0, 0};
             int64_t at = len, nd = 0;
             for (int im = 0; im < nim; ++im) {
                 const int32_t *rr = im ? r1 : r;
                 for (int q = 0, nq = im ? nr1 : nr; q < nq; ++q) {
-                    for (int32_t j = rr[2 * q]; j < rr[2 * q + 1]; ++j) {
-                        double key = pdsi_pair_key(L->s, xk, L->x + (int64_t)j * d, d,
-                                                   L->s->period, im);
-                        buf[len] = j;
-                        scratch[nd] = key;
-                        int in = (key < lim) & (j != k);
-                        len += in;
-                        nd += in;
+                    /* the candidates of the range but k itself */
+                    int32_t j0 = rr[2 * q], j1 = rr[2 * q + 1];
+                    if (j0 <= k && k < j1) {
+                        nd = pdsi_scan_range(L, xk, im, j0, k, buf + at, scratch, nd);
+                        j0 = k + 1;
                     }
+                    nd = pdsi_scan_range(L, xk, im, j0, j1, buf + at, scratch, nd);
                 }
             }
+            len = at + nd;
             if (start) start[k - first] = at;
             if (L->s->wide) {
                 /* AVX-512: every contribution, eight at a time, is cheaper
@@ -547,19 +544,22 @@ static void copy_task(void *task, int64_t b, int64_t e) {
     }
 }
 
-/* Levels with at most SERIAL_PAIRS candidate pairs run on the calling
- * thread when no parallel-for is given, and so do those of at most
- * SERIAL_POINTS points when one is: each pair once (pds_pairs.c), then the
- * sequential run on the tournament tree. Measured (2D, M = 8n): 1 thread,
- * 2k-100k points, 1.2x-2.8x faster than the per-point pass and the rounds
- * (equal at 1M); with 2 threads faster up to about 50k points (16k: 10 ms
- * against 20 ms; 65k: 82 against 79 ms). The callers with many small problems
- * (batches, samplers) run those in parallel instead. */
-#define SERIAL_POINTS 32768
+/* Levels of at most SERIAL_PAIRS candidate pairs run on the calling thread
+ * (each pair once, pds_pairs.c; then the sequential run on the bucket
+ * queue); with a parallel-for, those of at most SERIAL_POINTS points or
+ * SERIAL_PAIRS_PARALLEL candidate pairs. Measured with 2 threads against the
+ * per-point pass and the parallel rounds: 2-D 200k points (1.7e7 candidate
+ * pairs) 0.16 s against 0.19 s, equal at 262k (2.2e7); 3-D 100k (1.7e7)
+ * 0.13 against 0.17 s; sphere 262k (1.8e7) 0.60 against 0.55 s; so3 32k
+ * (2.3e7) 44 against 70 ms. Callers with many small problems (batches,
+ * samplers) run those in parallel instead. */
 #define SERIAL_PAIRS 4e7
+#define SERIAL_POINTS 32768
+#define SERIAL_PAIRS_PARALLEL 1.6e7
 
 static int serial_level(const pdsi_level *L, double pairs, int allowed) {
-    return allowed && pairs <= SERIAL_PAIRS && (!L->opt->parallel_for || L->m <= SERIAL_POINTS);
+    return allowed && pairs <= SERIAL_PAIRS &&
+           (!L->opt->parallel_for || L->m <= SERIAL_POINTS || pairs <= SERIAL_PAIRS_PARALLEL);
 }
 
 /* How many removals are left to the sequential run at the end: none, the
