@@ -122,7 +122,25 @@ void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out
       out.push_back(j);
     }
   }
-  std::sort(out.begin(), out.end());
+  // ascending: the values are uniform over [0, n), so a counting sort on
+  // v * k / n (about one value a bucket) and an insertion sort of what is
+  // left out of order take O(k); std::sort was 6% of a 2048-point batch
+  const size_t m = out.size();
+  table.assign(2 * m + 1, 0);
+  int64_t *count = table.data(), *sorted = table.data() + m + 1;
+  auto bucket = [&](int64_t v) {
+    return static_cast<size_t>((static_cast<__uint128_t>(v) * m) / static_cast<uint64_t>(n));
+  };
+  for (int64_t v : out) count[bucket(v) + 1]++;
+  for (size_t b = 0; b < m; ++b) count[b + 1] += count[b];
+  for (int64_t v : out) sorted[count[bucket(v)]++] = v;
+  for (size_t i = 1; i < m; ++i) {
+    int64_t v = sorted[i];
+    size_t j = i;
+    for (; j > 0 && sorted[j - 1] > v; --j) sorted[j] = sorted[j - 1];
+    sorted[j] = v;
+  }
+  std::copy(sorted, sorted + m, out.begin());
 }
 
 // Sets opt.auto_radius where this core has it (radius="auto": r_max estimated

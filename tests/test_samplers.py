@@ -64,6 +64,10 @@ def test_draw_pool_distinct_sorted_and_keyed():
     for other in [(8, 3, 5, 1), (7, 4, 5, 1), (7, 3, 6, 1), (7, 3, 5, 0)]:
         assert not (a == _engine.draw_pool(N, 2048, *other)).all()
     assert _engine.draw_pool(10, 10, 0, 0, 0, 0).tolist() == list(range(10))
+    # ascending also when the pool is nearly the whole range, or the range huge
+    for n, k in [(2049, 2048), (3, 2), (2**62, 5000), (10**6, 1)]:
+        b = _engine.draw_pool(n, k, 1, 2, 3, 0)
+        assert len(b) == k and (np.diff(b) > 0).all() and b.min() >= 0 and b.max() < n
 
 
 def test_draw_pool_is_uniform():
