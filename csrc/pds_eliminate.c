@@ -232,18 +232,9 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
             }
             pdsi_weight sum = {0, 0};
             int64_t at = len, nd = 0;
-            for (int im = 0; im < nim; ++im) {
-                const int32_t *rr = im ? r1 : r;
-                for (int q = 0, nq = im ? nr1 : nr; q < nq; ++q) {
-                    /* the candidates of the range but k itself */
-                    int32_t j0 = rr[2 * q], j1 = rr[2 * q + 1];
-                    if (j0 <= k && k < j1) {
-                        nd = pdsi_scan_range(L, xk, im, j0, k, buf + at, scratch, nd);
-                        j0 = k + 1;
-                    }
-                    nd = pdsi_scan_range(L, xk, im, j0, j1, buf + at, scratch, nd);
-                }
-            }
+            /* every candidate but k itself */
+            nd = pdsi_scan_ranges(L, xk, 0, r, nr, 0, k, buf + at, scratch, nd);
+            if (nim == 2) nd = pdsi_scan_ranges(L, xk, 1, r1, nr1, 0, k, buf + at, scratch, nd);
             len = at + nd;
             if (start) start[k - first] = at;
             if (L->s->wide) {

@@ -130,7 +130,7 @@ typedef struct pdsi_space {
 /* Nonzero when the CPU runs AVX-512 (F, VL, DQ) code (pds_scan.c). */
 int pdsi_cpu_wide(void);
 /* Slack the scan needs past the records it may keep: it stores whole
- * vectors of 8 (pdsi_scan_range). */
+ * vectors of 8 (pdsi_scan_ranges). */
 #define PDSI_SCAN_SLACK 8
 
 /* Checks the points: finite coordinates, inside the bounds when periodic. */
@@ -621,10 +621,12 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
 int pdsi_weigh_pairs(pdsi_level *L);
 
 /* ---- the candidate scan and the contributions, vectorized (pds_scan.c) ---- */
-/* Tests candidates [j0, j1) of image im of the point xk: appends each within
- * d_max to ids[n], keys[n] (its pdsi_pair_key); returns the new n. */
-int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j0, int32_t j1,
-                        int32_t *ids, double *keys, int64_t n);
+/* Tests the candidates j of the nr ranges r ([r[2u], r[2u + 1])) of image im
+ * of the point xk, j >= from and j != skip: appends each within d_max to
+ * ids[n], keys[n] (its pdsi_pair_key); returns the new n. Stores up to
+ * PDSI_SCAN_SLACK records past the last. */
+int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
+                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n);
 /* Replaces each of the n keys by its pdsi_scaled_contribution. */
 void pdsi_scale_contributions(const pdsi_space *s, double *keys, int64_t n);
 

@@ -58,14 +58,8 @@ static int scan_pairs(pdsi_level *L, pair_list *p, int64_t *npairs, int64_t *fir
             first[k] = np;
             int32_t *pb = p->b;
             double *pk = p->key;
-            for (int im = 0; im < nim; ++im) {
-                const int32_t *rr = im ? r1 : r;
-                for (int q = 0, nq = im ? nr1 : nr; q < nq; ++q) {
-                    int32_t j = rr[2 * q] > k ? rr[2 * q] : k + 1;
-                    if (j < rr[2 * q + 1])
-                        np = pdsi_scan_range(L, xk, im, j, rr[2 * q + 1], pb, pk, np);
-                }
-            }
+            np = pdsi_scan_ranges(L, xk, 0, r, nr, k + 1, -1, pb, pk, np);
+            if (nim == 2) np = pdsi_scan_ranges(L, xk, 1, r1, nr1, k + 1, -1, pb, pk, np);
         }
     }
     first[L->m] = np;

@@ -92,13 +92,16 @@ PDSI_LOAD_T(2)
 PDSI_LOAD_T(3)
 PDSI_LOAD_T(4)
 
-/* candidates j in [j0, j1) of point xk (its negation when plus: so3's
- * second image), records appended at np; returns the new count */
+/* candidates j of the nr ranges r (pairs of [begin, end)) of point xk (its
+ * negation when plus: so3's second image), j >= from and j != skip; records
+ * appended at np; returns the new count. One set-up for all of a point's
+ * ranges (a call a range was a tenth of a 2048-point problem). */
 #define PDSI_SCAN_WIDE(D)                                                                    \
     WIDE_TARGET static int64_t scan##D##_wide(const double *x, const double *xk,             \
                                               const double *per, double lim, int plus,       \
-                                              int32_t j0, int32_t j1, int32_t *pb,           \
-                                              double *pk, int64_t np) {                      \
+                                              const int32_t *r, int nr, int32_t from,        \
+                                              int32_t skip, int32_t *pb, double *pk,         \
+                                              int64_t np) {                                  \
         __m512d q[D], period[D];                                                            \
         for (int i = 0; i < (D); ++i) {                                                     \
             q[i] = _mm512_set1_pd(plus ? -xk[i] : xk[i]);                                   \
@@ -106,28 +109,32 @@ PDSI_LOAD_T(4)
         }                                                                                   \
         const __m512d vlim = _mm512_set1_pd(lim);                                           \
         const __m256i step = _mm256_set1_epi32(8);                                          \
-        __m256i ids = _mm256_add_epi32(_mm256_set1_epi32(j0),                               \
-                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));          \
-        for (int32_t j = j0; j < j1; j += 8) {                                              \
-            int n = j1 - j < 8 ? j1 - j : 8;                                                \
-            __m512d c[D];                                                                   \
-            load_t##D(x + (int64_t)j * (D), n, c);                                          \
-            __m512d key = _mm512_setzero_pd();                                              \
-            for (int i = 0; i < (D); ++i) {                                                 \
-                /* xj - xk, or xj + xk = xj - (-xk): exact negation */                     \
-                __m512d t = _mm512_sub_pd(c[i], q[i]);                                      \
-                if (per) {                                                                  \
-                    t = _mm512_abs_pd(t);                                                   \
-                    t = _mm512_min_pd(t, _mm512_sub_pd(period[i], t));                      \
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                    \
+        for (int u = 0; u < nr; ++u) {                                                      \
+            int32_t j = r[2 * u] > from ? r[2 * u] : from, j1 = r[2 * u + 1];               \
+            __m256i ids = _mm256_add_epi32(_mm256_set1_epi32(j), lanes);                    \
+            for (; j < j1; j += 8) {                                                        \
+                int n = j1 - j < 8 ? j1 - j : 8;                                            \
+                __m512d c[D];                                                               \
+                load_t##D(x + (int64_t)j * (D), n, c);                                      \
+                __m512d key = _mm512_setzero_pd();                                          \
+                for (int i = 0; i < (D); ++i) {                                             \
+                    /* xj - xk, or xj + xk = xj - (-xk): exact negation */                 \
+                    __m512d t = _mm512_sub_pd(c[i], q[i]);                                  \
+                    if (per) {                                                              \
+                        t = _mm512_abs_pd(t);                                               \
+                        t = _mm512_min_pd(t, _mm512_sub_pd(period[i], t));                  \
+                    }                                                                       \
+                    key = _mm512_add_pd(key, _mm512_mul_pd(t, t));                          \
                 }                                                                           \
-                key = _mm512_add_pd(key, _mm512_mul_pd(t, t));                              \
+                unsigned valid = (1u << n) - 1;                                             \
+                if ((uint32_t)(skip - j) < 8u) valid &= ~(1u << (skip - j));                \
+                __mmask8 in = _mm512_mask_cmp_pd_mask((__mmask8)valid, key, vlim, _CMP_LT_OQ); \
+                _mm512_storeu_pd(pk + np, _mm512_maskz_compress_pd(in, key));               \
+                _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
+                np += __builtin_popcount(in);                                               \
+                ids = _mm256_add_epi32(ids, step);                                          \
             }                                                                               \
-            __mmask8 valid = (__mmask8)((1u << n) - 1);                                     \
-            __mmask8 in = _mm512_mask_cmp_pd_mask(valid, key, vlim, _CMP_LT_OQ);            \
-            _mm512_storeu_pd(pk + np, _mm512_maskz_compress_pd(in, key));                   \
-            _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
-            np += __builtin_popcount(in);                                                   \
-            ids = _mm256_add_epi32(ids, step);                                              \
         }                                                                                   \
         return np;                                                                          \
     }
@@ -283,21 +290,12 @@ PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, in
     return n;
 }
 
-int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j0, int32_t j1,
-                        int32_t *ids, double *keys, int64_t n) {
+/* One range [j0, j1) with SSE2 or the scalar code (skip excluded by the
+ * caller). */
+static int64_t scan_narrow(const pdsi_level *L, const double *xk, int im, int32_t j0, int32_t j1,
+                           int32_t *ids, double *keys, int64_t n) {
     int d = L->d;
     int32_t j = j0;
-#if PDSI_WIDE
-    if (L->s->wide && j1 > j0) {
-        const double lim = L->s->search2, *per = L->s->period;
-        if (d == 2 && L->s->images == 1)
-            return scan2_wide(L->x, xk, per, lim, 0, j0, j1, ids, keys, n);
-        if (d == 3 && L->s->images == 1)
-            return scan3_wide(L->x, xk, per, lim, 0, j0, j1, ids, keys, n);
-        if (d == 4 && (L->s->images == 1 || lim < 2.0))
-            return scan4_wide(L->x, xk, per, lim, im, j0, j1, ids, keys, n);
-    }
-#endif
 #if defined(__SSE2__)
     const double lim = L->s->search2, *per = L->s->period;
     /* so3 with d_max >= pi tests a sign too: scalar there */
@@ -315,6 +313,31 @@ int64_t pdsi_scan_range(const pdsi_level *L, const double *xk, int im, int32_t j
     case 4: return scan_scalar(L, 4, xk, im, j, j1, ids, keys, n);
     default: return scan_scalar(L, d, xk, im, j, j1, ids, keys, n);
     }
+}
+
+int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
+                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n) {
+#if PDSI_WIDE
+    if (L->s->wide) {
+        const double lim = L->s->search2, *per = L->s->period;
+        int d = L->d;
+        if (d == 2 && L->s->images == 1)
+            return scan2_wide(L->x, xk, per, lim, 0, r, nr, from, skip, ids, keys, n);
+        if (d == 3 && L->s->images == 1)
+            return scan3_wide(L->x, xk, per, lim, 0, r, nr, from, skip, ids, keys, n);
+        if (d == 4 && (L->s->images == 1 || lim < 2.0))
+            return scan4_wide(L->x, xk, per, lim, im, r, nr, from, skip, ids, keys, n);
+    }
+#endif
+    for (int u = 0; u < nr; ++u) {
+        int32_t j0 = r[2 * u] > from ? r[2 * u] : from, j1 = r[2 * u + 1];
+        if (j0 <= skip && skip < j1) {
+            n = scan_narrow(L, xk, im, j0, skip, ids, keys, n);
+            j0 = skip + 1;
+        }
+        if (j0 < j1) n = scan_narrow(L, xk, im, j0, j1, ids, keys, n);
+    }
+    return n;
 }
 
 /* Replaces each key by its scaled contribution (pdsi_scaled_contribution).
