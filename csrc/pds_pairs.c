@@ -10,38 +10,77 @@
  * every pair is met exactly once, from its smaller end), the contribution
  * is computed once and added to both weights, and the neighbour lists are
  * laid out in one block (counted, then filled). The weights are the same
- * exact 128-bit sums, so everything downstream is unchanged. */
+ * exact 128-bit sums, so everything downstream is unchanged.
+ *
+ * With a parallel-for, the points are split in two parts (at a cell
+ * boundary) whose scans, counts and fills run at once: each part writes the
+ * lists and weights of its own points; the pairs that cross into the later
+ * part (only those near the boundary) are counted, summed and entered by the
+ * earlier part in places of their own (the start of each list: they come
+ * from smaller points), and their weights added afterwards. The lists are
+ * the same, entry for entry, as with one part. */
 #include "pds_internal.h"
 
-/* The pairs met in the scan, each from its smaller end: the other end and
- * the key (then the scaled contribution), in two arrays so the
+/* parts of the pair pass (with a parallel-for, on levels of at least
+ * PARTS_MIN_POINTS points) */
+#define PARTS 2
+#define PARTS_MIN_POINTS 4096
+
+/* The pairs met in one part's scan, each from its smaller end: the other end
+ * and the key (then the scaled contribution), in two arrays so the
  * contributions can be computed in one vectorizable loop. */
 typedef struct pair_list {
     int32_t *b;
     double *key;
     int64_t cap;
+    int slot; /* the workspace slots: slot (b), slot + 1 (key) */
 } pair_list;
 
 PDSI_INLINE int grow_pairs(pds_workspace *ws, pair_list *p, int64_t need) {
     if (need <= p->cap) return 1;
     int64_t want = p->cap * 2 > need ? p->cap * 2 : need;
-    int32_t *b = pdsi_ws_grow(ws, PDSI_WS_PAIRS, p->b, sizeof(int32_t) * (size_t)want);
+    int32_t *b = pdsi_ws_grow(ws, p->slot, p->b, sizeof(int32_t) * (size_t)want);
     if (!b) return 0;
     p->b = b;
-    double *k = pdsi_ws_grow(ws, PDSI_WS_PAIR_KEYS, p->key, sizeof(double) * (size_t)want);
+    double *k = pdsi_ws_grow(ws, p->slot + 1, p->key, sizeof(double) * (size_t)want);
     if (!k) return 0;
     p->key = k;
     p->cap = want;
     return 1;
 }
 
-/* Appends every pair (k, j), j > k, within d_max to *pairs, point k's from
- * first[k]; 0 when out of memory. */
-static int scan_pairs(pdsi_level *L, pair_list *p, int64_t *npairs, int64_t *first) {
+/* One part: the points [k0, k1) of the cells [c0, c1), their pairs, and for
+ * the points b >= k1 of later parts the pairs' count (then fill position)
+ * xcnt[b - k1] and weight sum xw[b - k1]. */
+typedef struct part {
+    int64_t c0, c1;
+    int32_t k0, k1;
+    pair_list pairs;
+    int64_t np;
+    int32_t *xcnt;
+    pdsi_weight *xw;
+} part;
+
+typedef struct pairs_job {
+    pdsi_level *L;
+    int nparts;
+    part part[PARTS];
+    int64_t *first; /* first[k]: k's first pair in its part's list */
+    int32_t *pos;   /* fill position of each list (own part's entries) */
+    void *c;        /* the contributions block, pdsi_weight or double */
+    int32_t *ids;
+    int wide;
+    int failed;     /* benign race: only ever set to 1 */
+} pairs_job;
+
+/* Appends every pair (k, j), j > k, within d_max of the part's points to its
+ * list, point k's from first[k]; 0 when out of memory. */
+static int scan_part(pdsi_level *L, part *P, int64_t *first) {
     const int d = L->d;
+    pds_workspace *ws = P->pairs.slot == PDSI_WS_PAIRS ? L->opt->workspace : NULL;
     int32_t r[2 * PDSI_MAX_RANGES], r1[2 * PDSI_MAX_RANGES];
-    int64_t np = *npairs;
-    for (int64_t c = 0; c < L->grid.ncell; ++c) {
+    int64_t np = 0;
+    for (int64_t c = P->c0; c < P->c1; ++c) {
         int32_t kb = L->grid.start[c], ke = L->grid.start[c + 1];
         if (kb == ke) continue;
         int nr = pdsi_grid_ranges(&L->grid, c, r);
@@ -54,114 +93,238 @@ static int scan_pairs(pdsi_level *L, pair_list *p, int64_t *npairs, int64_t *fir
                 nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
                 most += pdsi_ranges_length(r1, nr1);
             }
-            if (!grow_pairs(L->opt->workspace, p, np + most + PDSI_SCAN_SLACK)) return 0;
+            if (!grow_pairs(ws, &P->pairs, np + most + PDSI_SCAN_SLACK)) return 0;
             first[k] = np;
-            int32_t *pb = p->b;
-            double *pk = p->key;
+            int32_t *pb = P->pairs.b;
+            double *pk = P->pairs.key;
             np = pdsi_scan_ranges(L, xk, 0, r, nr, k + 1, -1, pb, pk, np);
             if (nim == 2) np = pdsi_scan_ranges(L, xk, 1, r1, nr1, k + 1, -1, pb, pk, np);
         }
     }
-    first[L->m] = np;
-    *npairs = np;
+    P->np = np;
     return 1;
 }
 
-/* Lists of at most this many entries keep 16-byte fixed-point
- * contributions, longer ones 8-byte doubles (see pdsi_weigh_pairs). */
-#define LIST_ENTRIES_WIDE 200000
+/* the end of point k's pairs in its part */
+PDSI_INLINE int64_t pairs_end(const part *P, const int64_t *first, int32_t k) {
+    return k + 1 < P->k1 ? first[k + 1] : P->np;
+}
 
-/* Fills the lists (heads from ids and contribution block c of the counted
- * sizes) and the weights: point k's pairs with k's list and weight in
- * registers (its entries from smaller points are already in, its own
- * follow); each contribution goes to both ends. A macro for the two entry
- * types (T, and how an entry is made from the scaled double v). */
-#define PDSI_FILL_LISTS(NAME, T, HEADS, ENTRY)                                               \
-    static void NAME(pdsi_level *L, const pair_list *pairs, const int64_t *first, T *c,      \
-                     int32_t *ids) {                                                        \
-        int64_t m = L->m, at = 0;                                                           \
-        int32_t **nb = L->nb, *cnt = L->nb_cnt;                                             \
-        T **heads = L->HEADS;                                                               \
-        pdsi_weight *w = L->w;                                                              \
-        for (int64_t k = 0; k < m; ++k) {                                                   \
-            nb[k] = ids + at;                                                               \
-            heads[k] = c + at;                                                              \
-            at += cnt[k];                                                                   \
-            cnt[k] = 0; /* refilled below */                                                \
-        }                                                                                   \
-        for (int64_t k = 0; k < m; ++k) {                                                   \
-            int32_t *lk = nb[k];                                                            \
-            T *ck = heads[k];                                                               \
-            int32_t tk = cnt[k];                                                            \
+/* Phase 1, one part: scan, contributions, counts (own points' in nb_cnt,
+ * later parts' in xcnt). */
+static void scan_task(void *task, int64_t b, int64_t e) {
+    pairs_job *J = task;
+    pdsi_level *L = J->L;
+    for (int64_t p = b; p < e; ++p) {
+        part *P = &J->part[p];
+        if (J->failed || !scan_part(L, P, J->first)) {
+            J->failed = 1;
+            return;
+        }
+        pdsi_scale_contributions(L->s, P->pairs.key, P->np);
+        /* (in locals: the counts' stores could alias the part's fields) */
+        int32_t *cnt = L->nb_cnt, *xcnt = P->xcnt;
+        const int32_t *pb = P->pairs.b, k0 = P->k0, k1 = P->k1;
+        const int64_t *first = J->first, np = P->np;
+        for (int32_t k = k0; k < k1; ++k) {
+            int64_t t0 = first[k], t1 = k + 1 < k1 ? first[k + 1] : np;
+            cnt[k] += (int32_t)(t1 - t0);
+            if (xcnt) {
+                for (int64_t t = t0; t < t1; ++t) {
+                    int32_t j = pb[t];
+                    if (j < k1) cnt[j]++;
+                    else xcnt[j - k1]++;
+                }
+            } else {
+                for (int64_t t = t0; t < t1; ++t) cnt[pb[t]]++;
+            }
+        }
+    }
+}
+
+/* Phase 2, one part: the lists and weights of its pairs, point k's with its
+ * fill position and weight in registers (its entries from smaller points
+ * are already in, its own follow); each contribution goes to both ends. A
+ * macro for the two entry types (T, and how an entry is made from the
+ * scaled double v). */
+#define PDSI_FILL_PART(NAME, T, ENTRY, CROSS)                                                \
+    static void NAME(pairs_job *J, part *P) {                                               \
+        pdsi_level *L = J->L;                                                               \
+        const int64_t *first = J->first;                                                    \
+        int32_t *pos = J->pos, *ids = J->ids, *xcnt = P->xcnt;                              \
+        T *c = (T *)J->c;                                                                   \
+        pdsi_weight *w = L->w, *xw = P->xw;                                                 \
+        const int32_t k1 = P->k1, *pb = P->pairs.b;                                         \
+        const double *pv = P->pairs.key;                                                    \
+        for (int32_t k = P->k0; k < k1; ++k) {                                              \
+            int32_t at = pos[k];                                                            \
             pdsi_weight sum = {0, 0};                                                       \
-            /* loaded once: the stores below may alias */                                   \
-            int64_t t0 = first[k], t1 = first[k + 1];                                       \
-            for (int64_t t = t0; t < t1; ++t) {                                             \
-                int32_t b = pairs->b[t];                                                    \
-                double v = pairs->key[t];                                                   \
+            for (int64_t t = first[k], t1 = pairs_end(P, first, k); t < t1; ++t) {          \
+                int32_t b = pb[t];                                                          \
+                double v = pv[t];                                                           \
                 pdsi_weight f = pdsi_fixed(v);                                              \
                 T e = ENTRY;                                                                \
                 pdsi_w_add(&sum, f);                                                        \
-                pdsi_w_add(&w[b], f);                                                       \
-                lk[tk] = b, ck[tk] = e, tk++;                                               \
-                int32_t tb = cnt[b]++;                                                      \
-                nb[b][tb] = (int32_t)k, heads[b][tb] = e;                                   \
+                ids[at] = b, c[at] = e, at++;                                               \
+                int32_t to;                                                                 \
+                if (!(CROSS) || b < k1) {                                                   \
+                    pdsi_w_add(&w[b], f);                                                   \
+                    to = pos[b]++;                                                          \
+                } else {                                                                    \
+                    pdsi_w_add(&xw[b - k1], f);                                             \
+                    to = xcnt[b - k1]++;                                                    \
+                }                                                                           \
+                ids[to] = k, c[to] = e;                                                     \
             }                                                                               \
-            cnt[k] = tk;                                                                    \
+            pos[k] = at;                                                                    \
             pdsi_w_add(&w[k], sum);                                                         \
         }                                                                                   \
     }
-PDSI_FILL_LISTS(fill_lists_wide, pdsi_weight, nbw, f)
-PDSI_FILL_LISTS(fill_lists_narrow, double, nbv, v)
+/* (the last part has no crossing pairs: a loop without the test) */
+PDSI_FILL_PART(fill_part_wide, pdsi_weight, f, 0)
+PDSI_FILL_PART(fill_part_narrow, double, v, 0)
+PDSI_FILL_PART(fill_cross_wide, pdsi_weight, f, 1)
+PDSI_FILL_PART(fill_cross_narrow, double, v, 1)
+
+static void fill_task(void *task, int64_t b, int64_t e) {
+    pairs_job *J = task;
+    for (int64_t p = b; p < e; ++p) {
+        int cross = p + 1 < J->nparts;
+        if (J->wide) (cross ? fill_cross_wide : fill_part_wide)(J, &J->part[p]);
+        else (cross ? fill_cross_narrow : fill_part_narrow)(J, &J->part[p]);
+    }
+}
+
+/* Levels of at most this many pairs keep 16-byte fixed-point
+ * contributions, more 8-byte doubles (see pdsi_weigh_pairs). */
+#define PAIRS_WIDE 100000
+
+static void give_parts(pds_workspace *ws, pairs_job *J) {
+    for (int p = 0; p < J->nparts; ++p) {
+        pds_workspace *w = p == 0 ? ws : NULL; /* later parts: malloc'ed */
+        pdsi_ws_give(w, J->part[p].pairs.b);
+        pdsi_ws_give(w, J->part[p].pairs.key);
+    }
+}
 
 int pdsi_weigh_pairs(pdsi_level *L) {
-    int64_t m = L->m, np = 0, cap = m * 8 + 64;
+    int64_t m = L->m;
     pds_workspace *ws = L->opt->workspace;
-    pair_list pairs = {pdsi_ws_take(ws, PDSI_WS_PAIRS, sizeof(int32_t) * (size_t)cap),
-                       pdsi_ws_take(ws, PDSI_WS_PAIR_KEYS, sizeof(double) * (size_t)cap), cap};
-    int64_t *first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
-    int ok = pairs.b && pairs.key && first && scan_pairs(L, &pairs, &np, first);
-    if (ok) pdsi_scale_contributions(L->s, pairs.key, np);
+    pairs_job J;
+    memset(&J, 0, sizeof J);
+    J.L = L;
+    J.nparts = L->opt->parallel_for && m >= PARTS_MIN_POINTS ? PARTS : 1;
+    /* parts split at the cell that holds point m * p / nparts */
+    int64_t c = 0;
+    for (int p = 0; p < J.nparts; ++p) {
+        part *P = &J.part[p];
+        P->c0 = c;
+        if (p + 1 == J.nparts) {
+            c = L->grid.ncell;
+        } else {
+            int64_t goal = m * (p + 1) / J.nparts;
+            while (c < L->grid.ncell && L->grid.start[c] < goal) ++c;
+        }
+        P->c1 = c;
+        P->k0 = L->grid.start[P->c0];
+        P->k1 = L->grid.start[P->c1];
+        int64_t cap = (int64_t)(P->k1 - P->k0) * 8 + 64;
+        /* part 0 in the workspace, later ones (only with a parallel-for,
+         * for single calls) malloc'ed */
+        pds_workspace *w = p == 0 ? ws : NULL;
+        P->pairs.slot = p == 0 ? PDSI_WS_PAIRS : -1;
+        P->pairs.b = pdsi_ws_take(w, PDSI_WS_PAIRS, sizeof(int32_t) * (size_t)cap);
+        P->pairs.key = pdsi_ws_take(w, PDSI_WS_PAIR_KEYS, sizeof(double) * (size_t)cap);
+        P->pairs.cap = cap;
+        if (!P->pairs.b || !P->pairs.key) J.failed = 1;
+    }
+    /* the later parts' crossing counts and sums, for each part but the last */
+    int64_t cross = 0;
+    for (int p = 0; p + 1 < J.nparts; ++p) cross += m - J.part[p].k1;
+    char *xblock = cross ? pdsi_ws_take(ws, PDSI_WS_CROSS,
+                                        (sizeof(pdsi_weight) + sizeof(int32_t)) * (size_t)cross)
+                         : NULL;
+    J.first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
     /* the lists in one allocation (contributions, the two pointer arrays,
-     * ids, counts: in falling alignment), so that freeing it returns one
-     * block to malloc: many large blocks freed at once made glibc trim its
-     * heap after every call and fault the pages in again on the next. Large
-     * lists keep each contribution as its 8-byte double (converted when
-     * subtracted): filling them is mostly cache misses, and 12 bytes an
-     * entry instead of 20 made SO(3) 8000 -> 200 8% and 3-D 16k 13% faster,
-     * while small ones (2048 points, in cache) were 6% slower that way */
-    int wide = 2 * np <= LIST_ENTRIES_WIDE;
-    size_t per = wide ? sizeof(pdsi_weight) : sizeof(double);
+     * ids, counts: in falling alignment), taken once their size is known */
+    int32_t *counts = pdsi_ws_take(ws, PDSI_WS_POS, sizeof(int32_t) * (size_t)(2 * m));
+    if (J.failed || !J.first || !counts || (cross && !xblock)) {
+        give_parts(ws, &J);
+        pdsi_ws_give(ws, xblock);
+        pdsi_ws_give(ws, J.first);
+        pdsi_ws_give(ws, counts);
+        return 0;
+    }
+    {
+        pdsi_weight *xw = (pdsi_weight *)xblock;
+        int32_t *xc = (int32_t *)(xw + cross);
+        for (int p = 0; p + 1 < J.nparts; ++p) {
+            int64_t size = m - J.part[p].k1;
+            J.part[p].xw = xw, J.part[p].xcnt = xc;
+            memset(xw, 0, sizeof(pdsi_weight) * (size_t)size);
+            memset(xc, 0, sizeof(int32_t) * (size_t)size);
+            xw += size, xc += size;
+        }
+    }
+    /* phase 1: scan, contributions, counts (in counts[0, m) meanwhile) */
+    L->nb_cnt = counts;
+    memset(counts, 0, sizeof(int32_t) * (size_t)m);
+    pdsi_parallel(L->opt, J.nparts, 1, scan_task, &J);
+    int64_t np = 0;
+    for (int p = 0; p < J.nparts; ++p) np += J.part[p].np;
+    /* Small levels keep 16-byte fixed-point contributions, large ones the
+     * 8-byte doubles (converted when subtracted): filling those is mostly
+     * cache misses, and 12 bytes an entry instead of 20 made SO(3) 8000 ->
+     * 200 8% and 3-D 16k 13% faster, while small ones (2048 points, in
+     * cache) were 6% slower that way */
+    J.wide = np <= PAIRS_WIDE;
+    size_t per = J.wide ? sizeof(pdsi_weight) : sizeof(double);
     size_t bytes = per * (size_t)(2 * np) + 2 * sizeof(void *) * (size_t)m +
                    sizeof(int32_t) * (size_t)(2 * np + m) + 16;
-    char *block = ok ? pdsi_ws_take(ws, PDSI_WS_LISTS, bytes) : NULL;
+    char *block = J.failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
     if (!block) {
-        pdsi_ws_give(ws, pairs.b);
-        pdsi_ws_give(ws, pairs.key);
-        pdsi_ws_give(ws, first);
+        L->nb_cnt = NULL;
+        give_parts(ws, &J);
+        pdsi_ws_give(ws, xblock);
+        pdsi_ws_give(ws, J.first);
+        pdsi_ws_give(ws, counts);
         return 0;
     }
     void **heads = (void **)(block + per * (size_t)(2 * np));
     L->nb = (int32_t **)heads;
-    int32_t *ids = (int32_t *)(heads + 2 * m);
-    L->nb_cnt = ids + 2 * np;
-    memset(L->nb_cnt, 0, sizeof(int32_t) * (size_t)m);
+    J.ids = (int32_t *)(heads + 2 * m);
+    J.c = block;
     L->lists_block = block;
-    int32_t *cnt = L->nb_cnt;
-    for (int64_t k = 0; k < m; ++k) {
-        int64_t t0 = first[k], t1 = first[k + 1];
-        cnt[k] += (int32_t)(t1 - t0);
-        for (int64_t t = t0; t < t1; ++t) cnt[pairs.b[t]]++;
+    /* list starts; the crossing entries first (from the earlier parts, in
+     * part order: smaller points), then the own part's */
+    int32_t *total = J.ids + 2 * np;
+    J.pos = counts + m;
+    int64_t at = 0;
+    for (int p = 0; p < J.nparts; ++p) {
+        for (int32_t k = J.part[p].k0; k < J.part[p].k1; ++k) {
+            int64_t start = at;
+            for (int q = 0; q < p; ++q) {
+                int32_t x = J.part[q].xcnt[k - J.part[q].k1];
+                J.part[q].xcnt[k - J.part[q].k1] = (int32_t)at;
+                at += x;
+            }
+            J.pos[k] = (int32_t)at;
+            at += counts[k];
+            total[k] = (int32_t)(at - start);
+            L->nb[k] = J.ids + start;
+            heads[m + k] = (char *)block + per * (size_t)start;
+        }
     }
-    if (wide) {
-        L->nbw = (pdsi_weight **)(heads + m);
-        fill_lists_wide(L, &pairs, first, (pdsi_weight *)block, ids);
-    } else {
-        L->nbv = (double **)(heads + m);
-        fill_lists_narrow(L, &pairs, first, (double *)block, ids);
-    }
-    pdsi_ws_give(ws, pairs.b);
-    pdsi_ws_give(ws, pairs.key);
-    pdsi_ws_give(ws, first);
+    if (J.wide) L->nbw = (pdsi_weight **)(heads + m);
+    else L->nbv = (double **)(heads + m);
+    /* phase 2: the lists and weights; then the crossing weights */
+    pdsi_parallel(L->opt, J.nparts, 1, fill_task, &J);
+    for (int p = 0; p + 1 < J.nparts; ++p)
+        for (int64_t b = J.part[p].k1; b < m; ++b) pdsi_w_add(&L->w[b], J.part[p].xw[b - J.part[p].k1]);
+    L->nb_cnt = total;
+    give_parts(ws, &J);
+    pdsi_ws_give(ws, xblock);
+    pdsi_ws_give(ws, J.first);
+    pdsi_ws_give(ws, counts);
     return 1;
 }
