@@ -255,7 +255,7 @@ int pdsi_weigh_pairs(pdsi_level *L) {
         pdsi_ws_give(ws, counts);
         return 0;
     }
-    {
+    if (cross) {
         pdsi_weight *xw = (pdsi_weight *)xblock;
         int32_t *xc = (int32_t *)(xw + cross);
         for (int p = 0; p + 1 < J.nparts; ++p) {
