@@ -90,6 +90,8 @@ enum {
     PDSI_WS_WINS,   /* its winners                              */
     PDSI_WS_POINTS, /* the tree's leaf -> point map             */
     PDSI_WS_BUCKETS, /* the bucket queue (pds_buckets.c)        */
+    PDSI_WS_PAIRS_1, /* the second part's pairs (pds_pairs.c)   */
+    PDSI_WS_PAIR_KEYS_1, /* and keys                             */
     PDSI_WS_CROSS,  /* the pair pass's crossing counts and sums  */
     PDSI_WS_POS,    /* its counts and fill positions            */
     PDSI_WS_SLOTS

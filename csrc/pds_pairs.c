@@ -23,7 +23,7 @@
 
 /* parts of the pair pass (with a parallel-for, on levels of at least
  * PARTS_MIN_POINTS points) */
-#define PARTS 2
+#define PARTS 2 /* (each has its workspace slots: PDSI_WS_PAIRS, PDSI_WS_PAIRS_1) */
 #define PARTS_MIN_POINTS 4096
 
 /* The pairs met in one part's scan, each from its smaller end: the other end
@@ -77,7 +77,7 @@ typedef struct pairs_job {
  * list, point k's from first[k]; 0 when out of memory. */
 static int scan_part(pdsi_level *L, part *P, int64_t *first) {
     const int d = L->d;
-    pds_workspace *ws = P->pairs.slot == PDSI_WS_PAIRS ? L->opt->workspace : NULL;
+    pds_workspace *ws = L->opt->workspace;
     int32_t r[2 * PDSI_MAX_RANGES], r1[2 * PDSI_MAX_RANGES];
     int64_t np = 0;
     for (int64_t c = P->c0; c < P->c1; ++c) {
@@ -201,9 +201,8 @@ static void fill_task(void *task, int64_t b, int64_t e) {
 
 static void give_parts(pds_workspace *ws, pairs_job *J) {
     for (int p = 0; p < J->nparts; ++p) {
-        pds_workspace *w = p == 0 ? ws : NULL; /* later parts: malloc'ed */
-        pdsi_ws_give(w, J->part[p].pairs.b);
-        pdsi_ws_give(w, J->part[p].pairs.key);
+        pdsi_ws_give(ws, J->part[p].pairs.b);
+        pdsi_ws_give(ws, J->part[p].pairs.key);
     }
 }
 
@@ -229,12 +228,9 @@ int pdsi_weigh_pairs(pdsi_level *L) {
         P->k0 = L->grid.start[P->c0];
         P->k1 = L->grid.start[P->c1];
         int64_t cap = (int64_t)(P->k1 - P->k0) * 8 + 64;
-        /* part 0 in the workspace, later ones (only with a parallel-for,
-         * for single calls) malloc'ed */
-        pds_workspace *w = p == 0 ? ws : NULL;
-        P->pairs.slot = p == 0 ? PDSI_WS_PAIRS : -1;
-        P->pairs.b = pdsi_ws_take(w, PDSI_WS_PAIRS, sizeof(int32_t) * (size_t)cap);
-        P->pairs.key = pdsi_ws_take(w, PDSI_WS_PAIR_KEYS, sizeof(double) * (size_t)cap);
+        P->pairs.slot = p == 0 ? PDSI_WS_PAIRS : PDSI_WS_PAIRS_1;
+        P->pairs.b = pdsi_ws_take(ws, P->pairs.slot, sizeof(int32_t) * (size_t)cap);
+        P->pairs.key = pdsi_ws_take(ws, P->pairs.slot + 1, sizeof(double) * (size_t)cap);
         P->pairs.cap = cap;
         if (!P->pairs.b || !P->pairs.key) J.failed = 1;
     }
