@@ -577,6 +577,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.parallel = opt->parallel_for != NULL;
     L.tree_only = (serial_ok & PDSI_TREE_ONLY) != 0;
     L.space.wide = !(serial_ok & PDSI_NARROW) && pdsi_cpu_wide();
+    L.parts_always = (serial_ok & PDSI_PARTS) != 0;
     serial_ok &= PDSI_SERIAL;
     int32_t *rm = NULL;
     double *rm_w = NULL;

@@ -524,6 +524,7 @@ typedef struct pdsi_level {
                             (pds_pairs.c), freed alone */
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
     int tree_only;    /* the sequential run on the tournament tree alone (tests) */
+    int parts_always; /* the serial pair pass in parts whenever it can (tests) */
 } pdsi_level;
 
 /* Calls BODY with j for every neighbour j of k that has not been removed:
@@ -615,6 +616,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 #define PDSI_SERIAL 1
 #define PDSI_TREE_ONLY 2
 #define PDSI_NARROW 4 /* no AVX-512: the SSE2 / scalar scan and contributions */
+#define PDSI_PARTS 8  /* the serial pair pass in parts on levels of any size */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);

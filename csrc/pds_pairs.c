@@ -212,7 +212,7 @@ int pdsi_weigh_pairs(pdsi_level *L) {
     pairs_job J;
     memset(&J, 0, sizeof J);
     J.L = L;
-    J.nparts = L->opt->parallel_for && m >= PARTS_MIN_POINTS ? PARTS : 1;
+    J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->parts_always) ? PARTS : 1;
     /* parts split at the cell that holds point m * p / nparts */
     int64_t c = 0;
     for (int p = 0; p < J.nparts; ++p) {

@@ -79,6 +79,11 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
         }
         CHECK(pds_eliminate(x, m, d, n, o, got, &e) == PDS_OK);
         CHECK(memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0);
+        /* the serial pair pass in parts, on levels of any size */
+        CHECK(pdsi_eliminate_tail(x, m, d, n, o, 0, PDSI_SERIAL | PDSI_PARTS, got, &e) == PDS_OK);
+        int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
+        if (!same) fprintf(stderr, "%s: mode %d in parts differs\n", what, mode);
+        CHECK(same);
     }
     o->parallel_for = NULL;
     free(ref);

@@ -341,6 +341,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             REQUIRE(st2 == PDS_OK, "status %d on the parallel path: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the parallel path differs from the serial one");
+            /* and the serial pair pass in two parts (any size; parts need
+             * a parallel-for) */
+            pds_options o3 = o2;
+            o3.parallel_for = reverse_parallel_for;
+            o3.parallel_user = &calls;
+            st2 = pdsi_eliminate_tail(px, m, d, n, &o3, 0, PDSI_SERIAL | PDSI_PARTS, again, &e2);
+            REQUIRE(st2 == PDS_OK, "status %d in parts: %s", (int)st2, e2.message);
+            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
+                    "the pair pass in parts differs");
             /* and the serial path with the tree alone (no bucket queue) */
             st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, PDSI_SERIAL | PDSI_TREE_ONLY, again, &e2);
             REQUIRE(st2 == PDS_OK, "status %d on the tree alone: %s", (int)st2, e2.message);
