@@ -21,7 +21,10 @@
  * nearest double (as a float64 computation of the exact sum would rank
  * them). Of two points with equal rounded weight, the one with the smaller
  * input index is removed first. Integer alpha (the default 8) is applied by
- * exponentiation by squaring, other alpha with pow().
+ * exponentiation by squaring, other alpha with pow(). On CPUs with AVX-512
+ * (detected at run time) distances and contributions are computed eight at
+ * a time by the same IEEE operations in the same order: the same bits, so
+ * the same result, as on any other x86-64.
  *
  * Progressive order (opt.progressive): after eliminating to n, the survivors
  * are eliminated to n/2, then to half of that while at least 3 remain, with
@@ -32,7 +35,8 @@
  * Metrics (opt.metric): euclidean; so3, rows are quaternions (normalised,
  * q ~ -q), distance the rotation angle 2 acos(|q1.q2|); sphere, rows are
  * directions (normalised), distance the great-circle angle. Angles are
- * computed from chords (asin), and the neighbour grid searches the unit rows
+ * computed from chords (an asin of basic operations, fdlibm's rational
+ * approximation: within one ulp of libm's), and the neighbour grid searches the unit rows
  * with the chord of d_max (for so3 around q and, near w = 0, around -q).
  *
  * Neighbour search: a grid of cells of side >= d_max (d_max / 2 on three axes)
@@ -44,11 +48,13 @@
  *
  * Threads: the library owns none. Give a parallel-for in the options to use
  * yours (the torch shim passes torch's pool); with none, all work is serial.
- * Small levels (up to 32k points with a parallel-for, every level within the
- * pair budget without one) run on the calling thread: each pair's
- * contribution is computed once for both ends, then the sequential run
- * removes points with a tournament tree (pds_pairs.c, pds_tourney.c); callers
- * with many small problems run those in parallel instead. Larger levels
+ * Small levels (with a parallel-for: up to 32k points or 1.6e7 candidate
+ * pairs; without one, every level within the pair budget) take a serial
+ * path: each pair's contribution is computed once for both ends (in two
+ * parts on two threads when a parallel-for is given), then the sequential
+ * run removes points one by one, its maxima from a lazy bucket queue
+ * (pds_pairs.c, pds_buckets.c, pds_tourney.c); callers with many small
+ * problems run those in parallel instead. Larger levels
  * compute the weights in parallel, and the elimination too: it runs in
  * rounds that remove, at once, every point heavier than all its remaining
  * neighbours among those the sequential run is sure to remove (the proof is

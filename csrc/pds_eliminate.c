@@ -6,10 +6,12 @@
  * on the threads), then remove M - n points exactly as the sequential run
  * would (remove the heaviest, subtract its contribution from its remaining
  * neighbours, repeat): in parallel rounds (pds_rounds.c), with the
- * sequential run on a tournament tree (pds_tourney.c) for any last removals;
- * small levels take a serial path instead (pds_pairs.c: each pair once, then
- * the tournament tree for every removal). The removal order, needed for the
- * progressive levels, is the removal weights sorted descending. */
+ * sequential run for any last removals; small levels take a serial path
+ * instead (pds_pairs.c: each pair once, then the sequential run for every
+ * removal). The sequential run takes its maxima from a lazy bucket queue
+ * (pds_buckets.c), or a tournament tree (pds_tourney.c) when the buckets
+ * crowd. The removal order, needed for the progressive levels, is the
+ * removal weights sorted descending. */
 #include "pds_internal.h"
 
 #include <float.h>
@@ -619,7 +621,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the tree alone */
+    int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the sequential run alone */
     copy_job cj = {&L, x, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
@@ -656,7 +658,8 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     STAMP("weights");
     int64_t left = m - n, count = 0;
-    /* a serial level goes to the tree at once (the rounds pay off in parallel) */
+    /* a serial level goes to the sequential run at once (the rounds pay off
+     * in parallel) */
     st = serial ? PDS_OK : pdsi_rounds(&L, &left, tail, rm, rm_w, &count, err);
     if (st != PDS_OK) goto done;
     if (left > 0) st = heap_tail(&L, left, rm, rm_w, &count, err);
