@@ -128,8 +128,12 @@ void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out
   const size_t m = out.size();
   table.assign(2 * m + 1, 0);
   int64_t *count = table.data(), *sorted = table.data() + m + 1;
+  // v * m / n in doubles (a 128-bit division was a library call a value):
+  // monotone in v, which is all the buckets need; clamped against rounding
+  const double scale = static_cast<double>(m) / static_cast<double>(n);
   auto bucket = [&](int64_t v) {
-    return static_cast<size_t>((static_cast<__uint128_t>(v) * m) / static_cast<uint64_t>(n));
+    size_t b = static_cast<size_t>(static_cast<double>(v) * scale);
+    return b < m ? b : m - 1;
   };
   for (int64_t v : out) count[bucket(v) + 1]++;
   for (size_t b = 0; b < m; ++b) count[b + 1] += count[b];
