@@ -516,12 +516,17 @@ typedef struct pdsi_level {
     int32_t **nb_chunks; /* the blocks the lists live in (to free)  */
     pdsi_weight **nbw_chunks;
     int64_t nb_nchunks;
-    double **nbv;        /* NULL, or nbv[k][t] = nb[k][t]'s contribution as the
-                            double of pdsi_scaled_contribution (8 bytes, not 16:
-                            the serial path's large lists; pdsi_fixed of it is
-                            exactly the weight's term) */
-    void *lists_block;   /* NULL, or the one allocation holding all of the above
-                            (pds_pairs.c), freed alone */
+    /* The serial path's lists (pds_pairs.c), NULL elsewhere: point k's
+     * neighbours are list_ids[t], t in [list_start[k], list_start[k + 1]),
+     * their contributions list_c[t] (fixed point) or, on large levels,
+     * list_v[t] (the double of pdsi_scaled_contribution, 8 bytes not 16;
+     * pdsi_fixed of it is exactly the weight's term). One block
+     * (lists_block), freed alone. */
+    int64_t *list_start;
+    int32_t *list_ids;
+    pdsi_weight *list_c;
+    double *list_v;
+    void *lists_block;
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
     int tree_only;    /* the sequential run on the tournament tree alone (tests) */
     int parts_always; /* the serial pair pass in parts whenever it can (tests) */
@@ -567,16 +572,8 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
  * marked removed or is about to be; its list does not contain it). */
 #define PDSI_SUBTRACT_NEIGHBOURS(L, k, D, ATOMIC)                                           \
     do {                                                                                    \
-        if ((L)->nbv) {                                                                     \
-            /* the serial path's large lists: the same, converted on the way */ \
-            const int32_t *p_ = (L)->nb[k];                                                 \
-            const double *v_ = (L)->nbv[k];                                                 \
-            for (int32_t t_ = 0, n_ = (L)->nb_cnt[k]; t_ < n_; ++t_) {                      \
-                uint64_t live_ = (uint64_t)(L)->removed[p_[t_]] - 1; /* all ones if live */ \
-                pdsi_weight c_ = pdsi_fixed(v_[t_]);                                        \
-                pdsi_weight m_ = {c_.hi & live_, c_.lo & live_};                            \
-                pdsi_w_sub(&(L)->w[p_[t_]], m_);                                            \
-            }                                                                               \
+        if ((L)->list_start) {                                                              \
+            pdsi_pairs_subtract(L, k);                                                      \
         } else if ((L)->nbw && !(ATOMIC)) {                                                 \
             /* branch-free: about half the listed neighbours are removed, in no \
              * predictable pattern; theirs is a subtraction of 0 */             \
@@ -625,6 +622,8 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
 /* Weights and neighbour lists with contributions, each pair computed once,
  * on the calling thread; returns 0 (storing nothing) when out of memory. */
 int pdsi_weigh_pairs(pdsi_level *L);
+/* Subtracts point k's contributions from its neighbours not yet removed. */
+void pdsi_pairs_subtract(pdsi_level *L, int32_t k);
 
 /* ---- the candidate scan and the contributions, vectorized (pds_scan.c) ---- */
 /* Tests the candidates j of the nr ranges r ([r[2u], r[2u + 1])) of image im

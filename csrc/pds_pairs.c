@@ -66,6 +66,7 @@ typedef struct pairs_job {
     int nparts;
     part part[PARTS];
     int64_t *first; /* first[k]: k's first pair in its part's list */
+    int32_t *cnt;   /* per point: its own part's pairs (own and back) */
     int32_t *pos;   /* fill position of each list (own part's entries) */
     void *c;        /* the contributions block, pdsi_weight or double */
     int32_t *ids;
@@ -110,7 +111,7 @@ PDSI_INLINE int64_t pairs_end(const part *P, const int64_t *first, int32_t k) {
     return k + 1 < P->k1 ? first[k + 1] : P->np;
 }
 
-/* Phase 1, one part: scan, contributions, counts (own points' in nb_cnt,
+/* Phase 1, one part: scan, contributions, counts (own part's in J->cnt,
  * later parts' in xcnt). */
 static void scan_task(void *task, int64_t b, int64_t e) {
     pairs_job *J = task;
@@ -123,7 +124,7 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         }
         pdsi_scale_contributions(L->s, P->pairs.key, P->np);
         /* (in locals: the counts' stores could alias the part's fields) */
-        int32_t *cnt = L->nb_cnt, *xcnt = P->xcnt;
+        int32_t *cnt = J->cnt, *xcnt = P->xcnt;
         const int32_t *pb = P->pairs.b, k0 = P->k0, k1 = P->k1;
         const int64_t *first = J->first, np = P->np;
         for (int32_t k = k0; k < k1; ++k) {
@@ -262,8 +263,8 @@ int pdsi_weigh_pairs(pdsi_level *L) {
             xw += size, xc += size;
         }
     }
-    /* phase 1: scan, contributions, counts (in counts[0, m) meanwhile) */
-    L->nb_cnt = counts;
+    /* phase 1: scan, contributions, counts */
+    J.cnt = counts;
     memset(counts, 0, sizeof(int32_t) * (size_t)m);
     pdsi_parallel(L->opt, J.nparts, 1, scan_task, &J);
     int64_t np = 0;
@@ -272,33 +273,31 @@ int pdsi_weigh_pairs(pdsi_level *L) {
      * 8-byte doubles (converted when subtracted): filling those is mostly
      * cache misses, and 12 bytes an entry instead of 20 made SO(3) 8000 ->
      * 200 8% and 3-D 16k 13% faster, while small ones (2048 points, in
-     * cache) were 6% slower that way */
+     * cache) were 6% slower that way. The block: contributions, the lists'
+     * starts, their ids (in falling alignment). */
     J.wide = np <= PAIRS_WIDE;
     size_t per = J.wide ? sizeof(pdsi_weight) : sizeof(double);
-    size_t bytes = per * (size_t)(2 * np) + 2 * sizeof(void *) * (size_t)m +
-                   sizeof(int32_t) * (size_t)(2 * np + m) + 16;
+    size_t bytes = per * (size_t)(2 * np) + sizeof(int64_t) * (size_t)(m + 1) +
+                   sizeof(int32_t) * (size_t)(2 * np) + 16;
     char *block = J.failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
     if (!block) {
-        L->nb_cnt = NULL;
         give_parts(ws, &J);
         pdsi_ws_give(ws, xblock);
         pdsi_ws_give(ws, J.first);
         pdsi_ws_give(ws, counts);
         return 0;
     }
-    void **heads = (void **)(block + per * (size_t)(2 * np));
-    L->nb = (int32_t **)heads;
-    J.ids = (int32_t *)(heads + 2 * m);
+    int64_t *start = (int64_t *)(block + per * (size_t)(2 * np));
+    J.ids = (int32_t *)(start + m + 1);
     J.c = block;
     L->lists_block = block;
     /* list starts; the crossing entries first (from the earlier parts, in
      * part order: smaller points), then the own part's */
-    int32_t *total = J.ids + 2 * np;
     J.pos = counts + m;
     int64_t at = 0;
     for (int p = 0; p < J.nparts; ++p) {
         for (int32_t k = J.part[p].k0; k < J.part[p].k1; ++k) {
-            int64_t start = at;
+            start[k] = at;
             for (int q = 0; q < p; ++q) {
                 int32_t x = J.part[q].xcnt[k - J.part[q].k1];
                 J.part[q].xcnt[k - J.part[q].k1] = (int32_t)at;
@@ -306,21 +305,46 @@ int pdsi_weigh_pairs(pdsi_level *L) {
             }
             J.pos[k] = (int32_t)at;
             at += counts[k];
-            total[k] = (int32_t)(at - start);
-            L->nb[k] = J.ids + start;
-            heads[m + k] = (char *)block + per * (size_t)start;
         }
     }
-    if (J.wide) L->nbw = (pdsi_weight **)(heads + m);
-    else L->nbv = (double **)(heads + m);
+    start[m] = at;
     /* phase 2: the lists and weights; then the crossing weights */
     pdsi_parallel(L->opt, J.nparts, 1, fill_task, &J);
     for (int p = 0; p + 1 < J.nparts; ++p)
         for (int64_t b = J.part[p].k1; b < m; ++b) pdsi_w_add(&L->w[b], J.part[p].xw[b - J.part[p].k1]);
-    L->nb_cnt = total;
+    L->list_start = start;
+    L->list_ids = J.ids;
+    L->list_c = J.wide ? (pdsi_weight *)block : NULL;
+    L->list_v = J.wide ? NULL : (double *)block;
     give_parts(ws, &J);
     pdsi_ws_give(ws, xblock);
     pdsi_ws_give(ws, J.first);
     pdsi_ws_give(ws, counts);
     return 1;
+}
+
+/* Subtracts point k's contributions from its neighbours not yet removed,
+ * branch-free (about half of them are removed, in no predictable pattern:
+ * theirs is a subtraction of 0). */
+void pdsi_pairs_subtract(pdsi_level *L, int32_t k) {
+    const int32_t *p = L->list_ids;
+    const uint8_t *removed = L->removed;
+    pdsi_weight *w = L->w;
+    int64_t t0 = L->list_start[k], t1 = L->list_start[k + 1];
+    if (L->list_c) {
+        const pdsi_weight *c = L->list_c;
+        for (int64_t t = t0; t < t1; ++t) {
+            uint64_t live = (uint64_t)removed[p[t]] - 1; /* all ones if live */
+            pdsi_weight v = {c[t].hi & live, c[t].lo & live};
+            pdsi_w_sub(&w[p[t]], v);
+        }
+    } else {
+        const double *c = L->list_v;
+        for (int64_t t = t0; t < t1; ++t) {
+            uint64_t live = (uint64_t)removed[p[t]] - 1;
+            pdsi_weight f = pdsi_fixed(c[t]);
+            pdsi_weight v = {f.hi & live, f.lo & live};
+            pdsi_w_sub(&w[p[t]], v);
+        }
+    }
 }
