@@ -48,7 +48,7 @@
  *
  * Threads: the library owns none. Give a parallel-for in the options to use
  * yours (the torch shim passes torch's pool); with none, all work is serial.
- * Small levels (with a parallel-for: up to 32k points or 1.6e7 candidate
+ * Small levels (with a parallel-for: up to 32k points or 3e7 candidate
  * pairs; without one, every level within the pair budget) take a serial
  * path: each pair's contribution is computed once for both ends (in two
  * parts on two threads when a parallel-for is given), then the sequential

@@ -549,15 +549,16 @@ static void copy_task(void *task, int64_t b, int64_t e) {
 /* Levels of at most SERIAL_PAIRS candidate pairs run on the calling thread
  * (each pair once, pds_pairs.c; then the sequential run on the bucket
  * queue); with a parallel-for, those of at most SERIAL_POINTS points or
- * SERIAL_PAIRS_PARALLEL candidate pairs. Measured with 2 threads against the
- * per-point pass and the parallel rounds: 2-D 200k points (1.7e7 candidate
- * pairs) 0.16 s against 0.19 s, equal at 262k (2.2e7); 3-D 100k (1.7e7)
- * 0.13 against 0.17 s; sphere 262k (1.8e7) 0.60 against 0.55 s; so3 32k
- * (2.3e7) 44 against 70 ms. Callers with many small problems (batches,
- * samplers) run those in parallel instead. */
+ * SERIAL_PAIRS_PARALLEL candidate pairs (the pair pass then in two parts).
+ * Measured with 2 threads against the per-point pass and the parallel
+ * rounds: 2-D 262k points (2.2e7 candidate pairs) 0.19 s against 0.25 s,
+ * equal at 400k (3.4e7), 0.87 against 0.60 s at 600k; 3-D 200k (3.5e7) 0.24
+ * against 0.34 s; sphere 262k (1.8e7) 0.49 against 0.56 s; so3 32k (2.3e7)
+ * 44 against 70 ms. Callers with many small problems (batches, samplers)
+ * run those in parallel instead. */
 #define SERIAL_PAIRS 4e7
 #define SERIAL_POINTS 32768
-#define SERIAL_PAIRS_PARALLEL 1.6e7
+#define SERIAL_PAIRS_PARALLEL 3e7
 
 static int serial_level(const pdsi_level *L, double pairs, int allowed) {
     return allowed && pairs <= SERIAL_PAIRS &&
