@@ -21,8 +21,10 @@
  * caller goes on with the tree, which finds the same maxima. */
 #include "pds_internal.h"
 
-/* octaves below the largest key with buckets of their own */
-#define OCTAVES 24
+/* octaves below the largest key with buckets of their own (12 gave the same
+ * scans as 16 and 24 on 2-D, 3-D, SO(3), sphere, 2k-100k points, at half
+ * the heads to clear per call) */
+#define OCTAVES 12
 
 PDSI_INLINE int64_t bucket_of(const pdsi_buckets *b, uint64_t key) {
     int64_t to = (int64_t)(key >> b->shift) - b->base;
