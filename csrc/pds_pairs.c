@@ -66,10 +66,12 @@ typedef struct pairs_job {
     int nparts;
     part part[PARTS];
     int64_t *first; /* first[k]: k's first pair in its part's list */
-    int32_t *cnt;   /* per point: its own part's pairs (own and back) */
+    int32_t *cnt;   /* per point: its own part's pairs (own and back); the
+                       fill positions follow (pos) in the same buffer */
     int32_t *pos;   /* fill position of each list (own part's entries) */
     void *c;        /* the contributions block, pdsi_weight or double */
     int32_t *ids;
+    char *xblock;   /* the crossing counts and sums (NULL: one part) */
     int wide;
     int failed;     /* benign race: only ever set to 1 */
 } pairs_job;
@@ -106,9 +108,9 @@ static int scan_part(pdsi_level *L, part *P, int64_t *first) {
     return 1;
 }
 
-/* the end of point k's pairs in its part */
-PDSI_INLINE int64_t pairs_end(const part *P, const int64_t *first, int32_t k) {
-    return k + 1 < P->k1 ? first[k + 1] : P->np;
+/* the end of point k's pairs in a part of points [.., k1) and np pairs */
+PDSI_INLINE int64_t pairs_end(const int64_t *first, int32_t k, int32_t k1, int64_t np) {
+    return k + 1 < k1 ? first[k + 1] : np;
 }
 
 /* Phase 1, one part: scan, contributions, counts (own part's in J->cnt,
@@ -128,7 +130,7 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         const int32_t *pb = P->pairs.b, k0 = P->k0, k1 = P->k1;
         const int64_t *first = J->first, np = P->np;
         for (int32_t k = k0; k < k1; ++k) {
-            int64_t t0 = first[k], t1 = k + 1 < k1 ? first[k + 1] : np;
+            int64_t t0 = first[k], t1 = pairs_end(first, k, k1, np);
             cnt[k] += (int32_t)(t1 - t0);
             if (xcnt) {
                 for (int64_t t = t0; t < t1; ++t) {
@@ -160,7 +162,7 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         for (int32_t k = P->k0; k < k1; ++k) {                                              \
             int32_t at = pos[k];                                                            \
             pdsi_weight sum = {0, 0};                                                       \
-            for (int64_t t = first[k], t1 = pairs_end(P, first, k); t < t1; ++t) {          \
+            for (int64_t t = first[k], t1 = pairs_end(first, k, k1, P->np); t < t1; ++t) {   \
                 int32_t b = pb[t];                                                          \
                 double v = pv[t];                                                           \
                 pdsi_weight f = pdsi_fixed(v);                                              \
@@ -200,11 +202,15 @@ static void fill_task(void *task, int64_t b, int64_t e) {
  * contributions, more 8-byte doubles (see pdsi_weigh_pairs). */
 #define PAIRS_WIDE 100000
 
-static void give_parts(pds_workspace *ws, pairs_job *J) {
+/* Gives back the pass's scratch (not the lists). */
+static void give_scratch(pds_workspace *ws, pairs_job *J) {
     for (int p = 0; p < J->nparts; ++p) {
         pdsi_ws_give(ws, J->part[p].pairs.b);
         pdsi_ws_give(ws, J->part[p].pairs.key);
     }
+    pdsi_ws_give(ws, J->xblock);
+    pdsi_ws_give(ws, J->first);
+    pdsi_ws_give(ws, J->cnt);
 }
 
 int pdsi_weigh_pairs(pdsi_level *L) {
@@ -238,22 +244,19 @@ int pdsi_weigh_pairs(pdsi_level *L) {
     /* the later parts' crossing counts and sums, for each part but the last */
     int64_t cross = 0;
     for (int p = 0; p + 1 < J.nparts; ++p) cross += m - J.part[p].k1;
-    char *xblock = cross ? pdsi_ws_take(ws, PDSI_WS_CROSS,
-                                        (sizeof(pdsi_weight) + sizeof(int32_t)) * (size_t)cross)
-                         : NULL;
+    J.xblock = cross ? pdsi_ws_take(ws, PDSI_WS_CROSS,
+                                    (sizeof(pdsi_weight) + sizeof(int32_t)) * (size_t)cross)
+                     : NULL;
     J.first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
-    /* the lists in one allocation (contributions, the two pointer arrays,
-     * ids, counts: in falling alignment), taken once their size is known */
-    int32_t *counts = pdsi_ws_take(ws, PDSI_WS_POS, sizeof(int32_t) * (size_t)(2 * m));
-    if (J.failed || !J.first || !counts || (cross && !xblock)) {
-        give_parts(ws, &J);
-        pdsi_ws_give(ws, xblock);
-        pdsi_ws_give(ws, J.first);
-        pdsi_ws_give(ws, counts);
+    /* the counts, then the fill positions */
+    J.cnt = pdsi_ws_take(ws, PDSI_WS_POS, sizeof(int32_t) * (size_t)(2 * m));
+    if (J.failed || !J.first || !J.cnt || (cross && !J.xblock)) {
+        give_scratch(ws, &J);
         return 0;
     }
+    int32_t *counts = J.cnt;
     if (cross) {
-        pdsi_weight *xw = (pdsi_weight *)xblock;
+        pdsi_weight *xw = (pdsi_weight *)J.xblock;
         int32_t *xc = (int32_t *)(xw + cross);
         for (int p = 0; p + 1 < J.nparts; ++p) {
             int64_t size = m - J.part[p].k1;
@@ -264,7 +267,6 @@ int pdsi_weigh_pairs(pdsi_level *L) {
         }
     }
     /* phase 1: scan, contributions, counts */
-    J.cnt = counts;
     memset(counts, 0, sizeof(int32_t) * (size_t)m);
     pdsi_parallel(L->opt, J.nparts, 1, scan_task, &J);
     int64_t np = 0;
@@ -281,10 +283,7 @@ int pdsi_weigh_pairs(pdsi_level *L) {
                    sizeof(int32_t) * (size_t)(2 * np) + 16;
     char *block = J.failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
     if (!block) {
-        give_parts(ws, &J);
-        pdsi_ws_give(ws, xblock);
-        pdsi_ws_give(ws, J.first);
-        pdsi_ws_give(ws, counts);
+        give_scratch(ws, &J);
         return 0;
     }
     int64_t *start = (int64_t *)(block + per * (size_t)(2 * np));
@@ -316,10 +315,7 @@ int pdsi_weigh_pairs(pdsi_level *L) {
     L->list_ids = J.ids;
     L->list_c = J.wide ? (pdsi_weight *)block : NULL;
     L->list_v = J.wide ? NULL : (double *)block;
-    give_parts(ws, &J);
-    pdsi_ws_give(ws, xblock);
-    pdsi_ws_give(ws, J.first);
-    pdsi_ws_give(ws, counts);
+    give_scratch(ws, &J);
     return 1;
 }
 

@@ -48,13 +48,12 @@ void pdsi_tourney_set(pdsi_tourney *t, int32_t leaf, uint64_t key) {
     for (int64_t c = t->size + leaf; c > 1; c >>= 1) {
         int32_t sib = win[c ^ 1];
         uint64_t ks = k[sib];
-        /* a larger key wins, or an equal one from the left (the smaller
-         * leaf): kc + 1 > ks when the path comes from the left child (c
-         * even), kc > ks from the right; i.e. ks - kc - left < 0 (keys are
-         * below 2^63, so the difference cannot overflow). As an all-ones
-         * mask and selects, so the compiler keeps it free of unpredictable
-         * branches, and short: the path's dependency chain is sub, shift,
-         * and, xor per level */
+        /* the sibling wins with a larger key, or an equal one from the left
+         * (the smaller leaf): ks > kc when the path comes from the left
+         * child (c even), ks + 1 > kc from the right (keys are below 2^63:
+         * no overflow). A compare and two conditional moves, so no
+         * unpredictable branch and a dependency chain of two steps a level
+         * (gcc turned the ternaries below into branches, hence the asm) */
         uint64_t ksa = ks + (uint64_t)(c & 1);
 #if defined(__GNUC__) && defined(__x86_64__)
         __asm__("cmp %[kc], %[ksa]\n\t"
