@@ -146,9 +146,15 @@ void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, doubl
 
 /* The dimension and volume r_max is derived from: the caller's, else the
  * bounds', else the bounding box's over the axes it actually spans (a flat
- * input of k spanned axes counts as k-dimensional; all-equal points give 0). */
+ * input of k spanned axes counts as k-dimensional; all-equal points give 0).
+ * Also the volume's logarithm, finite where the volume itself overflows or
+ * underflows (a box of many dimensions: 64 extents of 1e-6, 1000 of 6). */
 pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
-                       double *volume_out, pds_error *err);
+                       double *volume_out, double *log_volume_out, pds_error *err);
+
+/* pds_max_radius from the volume's logarithm (for volumes outside the
+ * doubles' range; elsewhere pds_max_radius, whose bits the oracle repeats). */
+double pdsi_max_radius_log(int dim, double log_volume, int64_t n);
 
 /* Metric preprocessing for so3 and sphere: writes the m rows of x scaled to
  * unit length to out; a zero-length row is an error naming it. */

@@ -54,6 +54,14 @@ double pds_max_radius(int dim, double volume, int64_t n) {
     return pow(per_point / unit_ball_volume(dim), 1.0 / dim);
 }
 
+double pdsi_max_radius_log(int dim, double log_volume, int64_t n) {
+    if (dim < 1 || !isfinite(log_volume) || n < 1) return 0.0;
+    double c = dim == 2   ? log(2.0 * sqrt(3.0))
+               : dim == 3 ? log(4.0 * sqrt(2.0))
+                          : 0.5 * dim * log(M_PI) - lgamma(0.5 * dim + 1.0);
+    return exp((log_volume - log((double)n) - c) / dim);
+}
+
 void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi) {
     double a = x[k], b = x[k];
     for (int64_t i = 1; i < m; ++i) {
@@ -66,18 +74,23 @@ void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, doubl
 }
 
 pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
-                       double *volume_out, pds_error *err) {
+                       double *volume_out, double *log_volume_out, pds_error *err) {
     int dim = 0;
-    double volume = 1.0;
+    double volume = 1.0, log_volume = 0.0;
     if (opt->metric == PDS_METRIC_SO3) {
         dim = 3;
         volume = 8.0 * M_PI * M_PI;
+        log_volume = log(volume);
     } else if (opt->metric == PDS_METRIC_SPHERE) {
         dim = d - 1; /* area of the unit sphere S^(d-1) in R^d */
+        log_volume = log(2.0) + 0.5 * d * log(M_PI) - lgamma(0.5 * d);
         volume = 2.0 * exp(0.5 * d * log(M_PI) - lgamma(0.5 * d));
     } else if (opt->bounds) {
         dim = d;
-        for (int k = 0; k < d; ++k) volume *= opt->bounds[d + k] - opt->bounds[k];
+        for (int k = 0; k < d; ++k) {
+            volume *= opt->bounds[d + k] - opt->bounds[k];
+            log_volume += log(opt->bounds[d + k] - opt->bounds[k]);
+        }
     } else {
         /* bounding box, over the axes the points actually span */
         for (int k = 0; k < d; ++k) {
@@ -86,15 +99,21 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
             if (hi > lo) {
                 dim += 1;
                 volume *= hi - lo;
+                log_volume += log(hi - lo);
             }
         }
         if (dim == 0) volume = 0.0;
     }
     if (opt->dim > 0) dim = opt->dim;
-    if (opt->volume > 0.0) volume = opt->volume;
-    if (!isfinite(volume))
+    if (opt->volume > 0.0) {
+        volume = opt->volume;
+        log_volume = log(volume);
+    }
+    /* (an extent of Inf: coordinates near +-DBL_MAX) */
+    if (!isfinite(log_volume))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "the domain volume overflows (%g): pass volume= or radius=", volume);
+    *log_volume_out = log_volume;
     *dim_out = dim;
     *volume_out = volume;
     return PDS_OK;

@@ -7,6 +7,8 @@ leaves every coordinate difference, distance, bounding box and weight
 bit-identical; float32 -> float64 is exact, so a float32 input shifted in
 float64 is the same point set; scaling by a power of two is exact and commutes
 with sqrt, so 2-D selections are scale invariant for such factors."""
+import math
+
 import pytest
 import torch
 
@@ -73,3 +75,19 @@ def test_out_of_range_radius_is_a_clear_error():
         select(unit_points(), radius=1e300)
     with pytest.raises(RuntimeError, match=r"radius=1e-300"):
         select(unit_points(), radius=1e-300)
+
+
+@pytest.mark.parametrize("d,spread", [(400, 1.0), (200, 0.01)])
+def test_box_volume_beyond_doubles_uses_its_logarithm(d, spread):
+    """A box in many dimensions has a volume out of the doubles' range (6^400
+    overflows, 0.04^200 underflows) while r_max is an ordinary number: it is
+    derived from the volume's logarithm, the same r_max as computed here."""
+    g = torch.Generator().manual_seed(3)
+    x = spread * torch.randn(300, d, generator=g, dtype=torch.float64)
+    n = 30
+    ext = x.max(0).values - x.min(0).values
+    log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1.0)
+    r = math.exp((ext.log().sum().item() - math.log(n) - log_unit_ball) / d)
+    got = select(x, n=n)
+    assert got.unique().numel() == n and bool((got[1:] > got[:-1]).all())
+    assert torch.equal(got, select(x, n=n, radius=r))

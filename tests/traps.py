@@ -71,6 +71,19 @@ def half_one_point():
     return x, 1000, {}
 
 
+def isotropic_200d():
+    # no structure: in 200-D every point is about as far from every other
+    # (sqrt(400) apart, give or take 7%), so d_max covers all 2e8 pairs of 200
+    # coordinates, 50x the work of 2-D pairs (took 99 s before the budget
+    # counted coordinates)
+    return torch.randn(20_000, 200, generator=_gen(), dtype=torch.float64), 2000, {}
+
+
+def isotropic_200d_auto():
+    x, n, _ = isotropic_200d()
+    return x, n, {"radius": "auto"}
+
+
 CASES = {
     "identical": (identical, "ok"),
     "identical_in_unit_square": (identical_in_unit_square, "too dense"),
@@ -80,6 +93,8 @@ CASES = {
     "line_in_unit_square": (line_in_unit_square, "too dense"),
     "half_duplicated": (half_duplicated, "ok"),
     "half_one_point": (half_one_point, "too dense"),
+    "isotropic_200d": (isotropic_200d, "too dense"),
+    "isotropic_200d_auto": (isotropic_200d_auto, "too dense"),
 }
 
 # address space the child may add to what torch itself maps (the inputs and

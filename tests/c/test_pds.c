@@ -162,6 +162,28 @@ static void test_too_dense(void) {
     free(out);
 }
 
+static void test_too_dense_counts_coordinates(void) {
+    /* all 2e6 pairs of 2000 points: within a budget of 1e7 pairs in 2-D,
+     * over it in 40-D (each pair of 40 coordinates counts 20) */
+    int64_t m = 2000;
+    pds_options o;
+    pds_options_init(&o);
+    o.radius = 1e3;
+    o.max_pair_work = 1e7;
+    int64_t *out = malloc(sizeof(int64_t) * 10);
+    pds_error e;
+    double *x = random_points(m, 2);
+    CHECK(pds_eliminate(x, m, 2, 10, &o, out, &e) == PDS_OK);
+    free(x);
+    x = random_points(m, 40);
+    CHECK(pds_eliminate(x, m, 40, 10, &o, out, &e) == PDS_ERR_TOO_DENSE);
+    CHECK(strstr(e.message, "of 40 coordinates") != NULL);
+    o.max_pair_work = 2e8;
+    CHECK(pds_eliminate(x, m, 40, 10, &o, out, &e) == PDS_OK);
+    free(x);
+    free(out);
+}
+
 int main(void) {
     test_quality_and_count(2, 0.70);
     test_quality_and_count(3, 0.65);
@@ -171,6 +193,7 @@ int main(void) {
     test_degenerate();
     test_progressive_n_close_to_m();
     test_too_dense();
+    test_too_dense_counts_coordinates();
     if (failures) {
         printf("%d failed\n", failures);
         return 1;
