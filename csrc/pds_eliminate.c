@@ -596,7 +596,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     STAMP("start");
-    st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, L.order, err);
+    st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, 1, L.order, err);
     if (st != PDS_OK) goto done;
     STAMP("grid");
 
@@ -625,6 +625,36 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
             goto done;
         }
     }
+    /* Uniform points have about pairs * (ball / stencil volume) neighbours:
+     * 0.67, 0.35 of the candidates on 1, 2 grid axes, on 3 axes 0.27 with
+     * half-size cells, 0.155 with full ones */
+    static const double hit[4] = {1.0, 0.67, 0.35, 0.27};
+    double entries = pairs * (L.grid.g == 3 && L.grid.reach == 1 ? 0.155 : hit[L.grid.g]);
+    /* the lists hold at most `pairs` ids; keep them under 6 GB and within
+     * the caller's memory limit; contributions too (16 bytes per entry)
+     * while the lists are small */
+    double list_bytes = pairs * (double)sizeof(int32_t);
+    int lists = list_bytes <= 6e9 &&
+                (opt->max_memory == 0 ||
+                 list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <= (double)opt->max_memory);
+    int contribs = entries * (double)sizeof(pdsi_weight) <= CONTRIB_BYTES &&
+                   (opt->max_memory == 0 ||
+                    5.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
+                        (double)opt->max_memory);
+    /* Half-size cells pay where each pair is met once (the serial pass);
+     * the parallel pass meets every pair from both ends in runs of about
+     * two points a cell, where the runs' overhead outweighs the extra
+     * candidates of full-size cells: 3-D 1M -> 125k, 2 threads 1.95 -> 1.65
+     * s, 1 thread 3.40 -> 3.00 s; 3-D 200k 0.34 -> 0.31 s. Those levels
+     * sort the points again (O(m)); the estimates above stay (the half
+     * grid's candidates bound the neighbours as well). */
+    if (L.grid.reach == 2 && s->search2 > 0.0 && m > n &&
+        !(contribs && serial_level(&L, pairs, serial_ok))) {
+        pdsi_grid_free(&L.grid);
+        st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, 0, L.order, err);
+        if (st != PDS_OK) goto done;
+        STAMP("full grid");
+    }
 
     L.x = malloc(sizeof(double) * (size_t)m * (size_t)d);
     L.w = calloc((size_t)m, sizeof(pdsi_weight));
@@ -644,22 +674,6 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     if (s->search2 > 0.0 && m > n) {
         uint8_t *removed = L.removed;
         L.removed = NULL; /* nothing removed yet: skip the test */
-        /* the lists hold at most `pairs` ids; keep them under 6 GB and
-         * within the caller's memory limit */
-        double list_bytes = pairs * (double)sizeof(int32_t);
-        int lists = list_bytes <= 6e9 &&
-                    (opt->max_memory == 0 ||
-                     list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <= (double)opt->max_memory);
-        /* contributions too (16 bytes per entry) while the lists are small.
-         * Uniform points have about pairs * (ball / stencil volume) entries:
-         * 0.67, 0.35, 0.27 of the candidates on 1, 2, 3 grid axes (3 axes:
-         * half-size cells) */
-        static const double hit[4] = {1.0, 0.67, 0.35, 0.27};
-        double entries = pairs * hit[L.grid.g];
-        int contribs = entries * (double)sizeof(pdsi_weight) <= CONTRIB_BYTES &&
-                       (opt->max_memory == 0 ||
-                        5.0 * list_bytes + (double)pds_workspace_bytes(m, d, n, opt) <=
-                            (double)opt->max_memory);
         serial = contribs && serial_level(&L, pairs, serial_ok) && pdsi_weigh_pairs(&L);
         if (!serial &&
             (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0)))))

@@ -421,9 +421,11 @@ typedef struct pdsi_grid {
 #define PDSI_MAX_RANGES 64
 
 /* Sorts the m points into cell order: writes order[k] = input index of the
- * k-th point in cell order (stable: ascending input index within a cell). */
+ * k-th point in cell order (stable: ascending input index within a cell).
+ * half: half-size cells on three grid axes (unless they would be too many
+ * for a dense grid). */
 pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
-                           const pdsi_space *s, const double *bounds, int32_t *order,
+                           const pdsi_space *s, const double *bounds, int half, int32_t *order,
                            pds_error *err);
 /* Number of candidate pairs the grid implies (for the work budget), and the
  * most candidates any one point has. */

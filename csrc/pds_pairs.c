@@ -178,7 +178,8 @@ static void scan_task(void *task, int64_t b, int64_t e) {
                 double v = pv[t];                                                           \
                 if (PREFETCH) {                                                             \
                     int64_t tf = t + FILL_AHEAD < np ? t + FILL_AHEAD : np - 1;             \
-                    int32_t at_f = pos[pb[tf]];                                             \
+                    int32_t bf = pb[tf];                                                    \
+                    int32_t at_f = !(CROSS) || bf < k1 ? pos[bf] : xcnt[bf - k1];           \
                     __builtin_prefetch(&ids[at_f], 1, 3);                                   \
                     __builtin_prefetch(&c[at_f], 1, 3);                                     \
                 }                                                                           \
