@@ -120,6 +120,11 @@ static void select_top(key *a, int64_t n, int64_t r) {
 typedef struct rounds {
     pdsi_level *L;
     int32_t *cand, *next, *maxima;
+    /* per point: 1 while it is a candidate of the current threshold (set
+     * when the threshold is chosen, cleared when it is removed). A point
+     * without it is removed or has a key below T, hence below every
+     * candidate's: it blocks nobody, and its weight need not be read. */
+    uint8_t *flag;
     int32_t *blocker; /* per point: a live neighbour above it when last tested, or -1 */
     int64_t ncand;
     int64_t *nkeep, *nmax; /* per block, then their exclusive prefix sums */
@@ -133,21 +138,23 @@ typedef struct rounds {
     int64_t nkeys;
 } rounds;
 
-/* x is a local maximum: no live neighbour ranks above it */
-PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int D) {
+/* x, a candidate, is a local maximum: no live neighbour ranks above it
+ * (only candidates can) */
+PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, const uint8_t *flag, int32_t x,
+                          int D) {
     double wx = pdsi_w_round(L->w[x]);
     int32_t tx = L->tie[x];
     if (L->nb) {
         /* the neighbour that blocked x last time usually still does */
         int32_t b = blocker[x];
-        if (b >= 0 && !L->removed[b]) {
+        if (b >= 0 && flag[b]) {
             double wb = pdsi_w_round(L->w[b]);
             if (wb > wx || (wb == wx && L->tie[b] < tx)) return 0;
         }
         const int32_t *p = L->nb[x], *e = p + L->nb_cnt[x];
         for (; p < e; ++p) {
             int32_t j = *p;
-            if (L->removed[j]) continue;
+            if (!flag[j]) continue;
             double wj = pdsi_w_round(L->w[j]);
             if (wj < wx) continue;
             if (wj > wx || L->tie[j] < tx) {
@@ -164,7 +171,7 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, int32_t x, int 
         int nr = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, x, im), r);
         for (int q = 0; q < nr; ++q) {
             for (int32_t j = r[2 * q]; j < r[2 * q + 1]; ++j) {
-                if (j == x || L->removed[j]) continue;
+                if (j == x || !flag[j]) continue;
                 double wj = pdsi_w_round(L->w[j]);
                 if (wj < wx) continue;
                 if (wj == wx && L->tie[j] > tx) continue;
@@ -195,7 +202,7 @@ PDSI_INLINE void test_block(rounds *R, int64_t blk, int D) {
         }
         double wx = pdsi_w_round(L->w[x]);
         if (wx < R->tw || (wx == R->tw && L->tie[x] > R->ttie)) continue; /* fell below T */
-        if (local_max(L, R->blocker, x, D)) R->maxima[b + max++] = x;
+        if (local_max(L, R->blocker, R->flag, x, D)) R->maxima[b + max++] = x;
         else R->next[b + keep++] = x;
     }
     R->nkeep[blk] = keep;
@@ -225,6 +232,7 @@ PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
         R->rm[R->count + i] = x;
         if (R->rm_w) R->rm_w[R->count + i] = pdsi_w_round(L->w[x]);
         L->removed[x] = 1;
+        R->flag[x] = 0;
         if (!(L->s->search2 > 0.0)) continue;
         if (L->nb && i + 8 < e) {
             int32_t y = R->maxima[i + 8], z = R->maxima[i + 4];
@@ -288,8 +296,11 @@ static void fill_task(void *task, int64_t b, int64_t e) {
     for (int64_t blk = b; blk < e; ++blk) {
         int64_t k0 = blk * FILTER_BLOCK, k1 = k0 + FILTER_BLOCK < L->m ? k0 + FILTER_BLOCK : L->m;
         int64_t c = R->nkeep[blk];
-        for (int64_t k = k0; k < k1; ++k)
-            if (at_or_above(L, (int32_t)k, R->tw, R->ttie)) R->cand[c++] = (int32_t)k;
+        for (int64_t k = k0; k < k1; ++k) {
+            int in = at_or_above(L, (int32_t)k, R->tw, R->ttie);
+            R->flag[k] = (uint8_t)in;
+            if (in) R->cand[c++] = (int32_t)k;
+        }
     }
 }
 
@@ -377,6 +388,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.next = malloc(sizeof(int32_t) * (size_t)m);
     R.maxima = malloc(sizeof(int32_t) * (size_t)m);
     R.blocker = malloc(sizeof(int32_t) * (size_t)m);
+    R.flag = malloc((size_t)m);
     R.nkeep = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nkeys = m < 8 * SAMPLE + 8 ? m : 8 * SAMPLE + 8;
@@ -385,7 +397,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     int64_t phases = 0, nrounds = 0, tests = 0;
     double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
 #endif
-    if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.nkeep || !R.nmax || !R.keys) {
+    if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.flag || !R.nkeep || !R.nmax || !R.keys) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
         goto done;
     }
@@ -461,6 +473,7 @@ done:
     free(R.next);
     free(R.maxima);
     free(R.blocker);
+    free(R.flag);
     free(R.nkeep);
     free(R.nmax);
     free(R.keys);
