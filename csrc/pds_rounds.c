@@ -125,6 +125,13 @@ typedef struct rounds {
      * without it is removed or has a key below T, hence below every
      * candidate's: it blocks nobody, and its weight need not be read. */
     uint8_t *flag;
+    /* the points not removed when the threshold was last chosen, ascending
+     * (the threshold's passes look at these, not at all m), its length, and
+     * room for the next such list; lblk: per filter block, how many of its
+     * entries are still live (then their prefix sums) */
+    int32_t *live, *live2;
+    int64_t nlive, nlive_next;
+    int64_t *lblk;
     int32_t *blocker; /* per point: a live neighbour above it when last tested, or -1 */
     int64_t ncand;
     int64_t *nkeep, *nmax; /* per block, then their exclusive prefix sums */
@@ -283,37 +290,59 @@ static void count_task(void *task, int64_t b, int64_t e) {
     rounds *R = task;
     const pdsi_level *L = R->L;
     for (int64_t blk = b; blk < e; ++blk) {
-        int64_t k0 = blk * FILTER_BLOCK, k1 = k0 + FILTER_BLOCK < L->m ? k0 + FILTER_BLOCK : L->m;
-        int64_t c = 0;
-        for (int64_t k = k0; k < k1; ++k) c += at_or_above(L, (int32_t)k, R->tw, R->ttie);
+        int64_t i0 = blk * FILTER_BLOCK, i1 = i0 + FILTER_BLOCK < R->nlive ? i0 + FILTER_BLOCK : R->nlive;
+        int64_t c = 0, l = 0;
+        for (int64_t i = i0; i < i1; ++i) {
+            int32_t k = R->live[i];
+            c += at_or_above(L, k, R->tw, R->ttie);
+            l += !L->removed[k];
+        }
         R->nkeep[blk] = c;
+        R->lblk[blk] = l;
     }
 }
 
+/* cand := the candidates, flags set, the live list compacted (into live2) */
 static void fill_task(void *task, int64_t b, int64_t e) {
     rounds *R = task;
     const pdsi_level *L = R->L;
     for (int64_t blk = b; blk < e; ++blk) {
-        int64_t k0 = blk * FILTER_BLOCK, k1 = k0 + FILTER_BLOCK < L->m ? k0 + FILTER_BLOCK : L->m;
-        int64_t c = R->nkeep[blk];
-        for (int64_t k = k0; k < k1; ++k) {
-            int in = at_or_above(L, (int32_t)k, R->tw, R->ttie);
+        int64_t i0 = blk * FILTER_BLOCK, i1 = i0 + FILTER_BLOCK < R->nlive ? i0 + FILTER_BLOCK : R->nlive;
+        int64_t c = R->nkeep[blk], l = R->lblk[blk];
+        for (int64_t i = i0; i < i1; ++i) {
+            int32_t k = R->live[i];
+            if (L->removed[k]) continue; /* (its flag was cleared then) */
+            R->live2[l++] = k;
+            int in = at_or_above(L, k, R->tw, R->ttie);
             R->flag[k] = (uint8_t)in;
-            if (in) R->cand[c++] = (int32_t)k;
+            if (in) R->cand[c++] = k;
         }
     }
 }
 
-/* cand := every live point with key >= T, in index order; returns how many */
+/* Counts every live point with key >= T (their offsets per block in nkeep)
+ * and the live points (offsets in lblk, total in nlive_next); returns the
+ * count. */
 static int64_t filter(rounds *R) {
-    int64_t nblk = (R->L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, total = 0;
+    int64_t nblk = (R->nlive + FILTER_BLOCK - 1) / FILTER_BLOCK, total = 0, live = 0;
     pdsi_parallel(R->L->opt, nblk, FILTER_GRAIN, count_task, R);
     for (int64_t b = 0; b < nblk; ++b) {
-        int64_t c = R->nkeep[b];
+        int64_t c = R->nkeep[b], l = R->lblk[b];
         R->nkeep[b] = total;
+        R->lblk[b] = live;
         total += c;
+        live += l;
     }
+    R->nlive_next = live;
     return total;
+}
+
+/* cand := every live point with key >= T, in index order (after filter) */
+static void fill(rounds *R) {
+    pdsi_parallel(R->L->opt, (R->nlive + FILTER_BLOCK - 1) / FILTER_BLOCK, FILTER_GRAIN, fill_task, R);
+    int32_t *t = R->live;
+    R->live = R->live2, R->live2 = t;
+    R->nlive = R->nlive_next;
 }
 
 /* T := about the `want`-th largest live key, never with more than `left`
@@ -328,10 +357,11 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     key *keys = R->keys;
     if (live >= 16 * 1024) {
         int64_t size = live / 8 < SAMPLE ? live / 8 : SAMPLE;
-        int64_t step = live / size, ns = 0;
-        for (int64_t k = 0; k < L->m; k += step) {
+        int64_t step = R->nlive / size, ns = 0;
+        for (int64_t i = 0; i < R->nlive; i += step) {
+            int32_t k = R->live[i];
             if (L->removed[k]) continue;
-            keys[ns].w = pdsi_w_round(L->w[k]), keys[ns].tie = L->tie[k], keys[ns].id = (int32_t)k;
+            keys[ns].w = pdsi_w_round(L->w[k]), keys[ns].tie = L->tie[k], keys[ns].id = k;
             ns++;
         }
         /* aim a little high when the count must stay under `left` */
@@ -343,7 +373,7 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
             R->tw = keys[r - 1].w, R->ttie = keys[r - 1].tie;
             int64_t c = filter(R);
             if (c <= left && c >= 1) {
-                pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, FILTER_GRAIN, fill_task, R);
+                fill(R);
                 R->ncand = c;
                 return 1;
             }
@@ -358,15 +388,16 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
         R->nkeys = live;
     }
     int64_t n = 0;
-    for (int64_t k = 0; k < L->m; ++k) {
+    for (int64_t i = 0; i < R->nlive; ++i) {
+        int32_t k = R->live[i];
         if (L->removed[k]) continue;
-        keys[n].w = pdsi_w_round(L->w[k]), keys[n].tie = L->tie[k], keys[n].id = (int32_t)k;
+        keys[n].w = pdsi_w_round(L->w[k]), keys[n].tie = L->tie[k], keys[n].id = k;
         n++;
     }
     select_top(keys, n, want);
     R->tw = keys[want - 1].w, R->ttie = keys[want - 1].tie;
     R->ncand = filter(R);
-    pdsi_parallel(L->opt, (L->m + FILTER_BLOCK - 1) / FILTER_BLOCK, FILTER_GRAIN, fill_task, R);
+    fill(R);
     return 1;
 }
 
@@ -388,7 +419,10 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.next = malloc(sizeof(int32_t) * (size_t)m);
     R.maxima = malloc(sizeof(int32_t) * (size_t)m);
     R.blocker = malloc(sizeof(int32_t) * (size_t)m);
-    R.flag = malloc((size_t)m);
+    R.flag = calloc((size_t)m, 1);
+    R.live = malloc(sizeof(int32_t) * (size_t)m);
+    R.live2 = malloc(sizeof(int32_t) * (size_t)m);
+    R.lblk = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nkeep = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nkeys = m < 8 * SAMPLE + 8 ? m : 8 * SAMPLE + 8;
@@ -397,11 +431,14 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     int64_t phases = 0, nrounds = 0, tests = 0;
     double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
 #endif
-    if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.flag || !R.nkeep || !R.nmax || !R.keys) {
+    if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.flag || !R.live || !R.live2 || !R.lblk ||
+        !R.nkeep || !R.nmax || !R.keys) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
         goto done;
     }
     memset(R.blocker, 0xff, sizeof(int32_t) * (size_t)m);
+    for (int64_t k = 0; k < m; ++k) R.live[k] = (int32_t)k;
+    R.nlive = m;
     /* Dense regime (every candidate neighbours every other, e.g. a radius
      * larger than the domain): a round removes only the few points above all
      * others, and each removal makes every candidate look for a new blocker,
@@ -474,6 +511,9 @@ done:
     free(R.maxima);
     free(R.blocker);
     free(R.flag);
+    free(R.live);
+    free(R.live2);
+    free(R.lblk);
     free(R.nkeep);
     free(R.nmax);
     free(R.keys);
