@@ -96,7 +96,7 @@ def main():
     t = best_time(lambda: tp.sample_elimination(e, n, radius=r), 1)
     row(f"64-d {big} -> {n}, radius=r_auto given", t, "", "")
     try:
-        if args.quick:  # refused at once since the budget counts a pair of 64 coordinates as 32
+        if args.quick:  # refused at once: the budget counts a pair of 64 coordinates as 8
             raise RuntimeError("skipped with --quick")
         t = best_time(lambda: tp.sample_elimination(e, n), 1)
         row(f"64-d {big} -> {n}, default radius (bounding box)", t, "", "")

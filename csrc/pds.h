@@ -136,8 +136,8 @@ typedef struct pds_options {
     pds_parallel_for_fn parallel_for; /* NULL: serial                          */
     void *parallel_user;   /* passed back to parallel_for                       */
     double max_pair_work;  /* refuse (PDS_ERR_TOO_DENSE) when the estimated
-                              number of candidate pairs, each counted d / 2
-                              when d > 2, exceeds this; 0: 4e9                  */
+                              number of candidate pairs, each counted d / 8
+                              when d > 8, exceeds this; 0: 4e9                  */
     size_t max_memory;     /* refuse (PDS_ERR_OUT_OF_MEMORY) before allocating
                               more than this many bytes; 0: no limit            */
     const volatile int *cancel; /* if not NULL, nonzero stops the call early   */

@@ -610,15 +610,16 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         pairs *= s->images;
         STAMP("estimate");
         pdsi_space_set_scale(&L.space, most);
-        /* a distance test reads d coordinates: pairs of more than two
-         * count d / 2 each (all pairs of 20,000 points in 200-D took 99 s
-         * under the 2-D budget; now refused at once) */
-        double per_pair = d > 2 ? 0.5 * d : 1.0;
+        /* a distance test reads d coordinates: pairs of more than eight
+         * count d / 8 each (all pairs of 20,000 points in 200-D took 99 s
+         * under the 2-D budget; now refused at once; 100k uniform 5-D
+         * points, 1.7e9 pairs, still run: 13 s) */
+        double per_pair = d > 8 ? d / 8.0 : 1.0;
         if (pairs * per_pair > limit) {
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
                            "every point has about %.0f candidate neighbours within d_max=%g "
                            "(%.3g pairs in all, of %d coordinates; the limit is %.3g pairs of "
-                           "2): the points are too dense for this radius (many duplicates, a "
+                           "up to 8): the points are too dense for this radius (many duplicates, a "
                            "domain far smaller than its bounding box, or many dimensions "
                            "without structure); pass a smaller radius=, or set volume=/dim=",
                            pairs / (double)m, s->d_max, pairs, d, limit);
@@ -645,10 +646,12 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
      * the parallel pass meets every pair from both ends in runs of about
      * two points a cell, where the runs' overhead outweighs the extra
      * candidates of full-size cells: 3-D 1M -> 125k, 2 threads 1.95 -> 1.65
-     * s, 1 thread 3.40 -> 3.00 s; 3-D 200k 0.34 -> 0.31 s. Those levels
+     * s, 1 thread 3.40 -> 3.00 s; 3-D 200k 0.34 -> 0.31 s. Not for d > 3,
+     * where the grid's three axes leave the others unculled and full cells
+     * multiply those candidates too (5-D 30k: 0.85 -> 2.1 s). Those levels
      * sort the points again (O(m)); the estimates above stay (the half
      * grid's candidates bound the neighbours as well). */
-    if (L.grid.reach == 2 && s->search2 > 0.0 && m > n &&
+    if (L.grid.reach == 2 && d <= 3 && s->search2 > 0.0 && m > n &&
         !(contribs && serial_level(&L, pairs, serial_ok))) {
         pdsi_grid_free(&L.grid);
         st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, 0, L.order, err);
@@ -675,8 +678,16 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         uint8_t *removed = L.removed;
         L.removed = NULL; /* nothing removed yet: skip the test */
         serial = contribs && serial_level(&L, pairs, serial_ok) && pdsi_weigh_pairs(&L);
+        /* The rounds' lists keep contributions only for d > 3: in 2-D and
+         * 3-D recomputing them at each removal measured faster than
+         * writing and reading back 16 more bytes an entry (2-D 1M -> 125k,
+         * 2 threads 0.97 -> 0.88 s, 2-D 500k 0.48 -> 0.37 s, 3-D 1M and
+         * S^2 1M equal; also without AVX-512), in a fifth of the memory;
+         * with more coordinates a distance costs more (5-D 30k: 2.2 vs
+         * 2.65 s with them). */
+        int keep = contribs && d > 3;
         if (!serial &&
-            (!lists || !(weigh_with_lists(&L, contribs) || (contribs && weigh_with_lists(&L, 0)))))
+            (!lists || !(weigh_with_lists(&L, keep) || (keep && weigh_with_lists(&L, 0)))))
             pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
         L.removed = removed;
         if (cancelled(opt)) {

@@ -73,8 +73,8 @@ def half_one_point():
 
 def isotropic_200d():
     # no structure: in 200-D every point is about as far from every other
-    # (sqrt(400) apart, give or take 7%), so d_max covers all 2e8 pairs of 200
-    # coordinates, 50x the work of 2-D pairs (took 99 s before the budget
+    # (sqrt(400) apart, give or take 7%), so d_max covers all 4e8 candidate
+    # pairs of 200 coordinates, each counted 25 (took 99 s before the budget
     # counted coordinates)
     return torch.randn(20_000, 200, generator=_gen(), dtype=torch.float64), 2000, {}
 

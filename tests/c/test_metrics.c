@@ -176,8 +176,8 @@ static void test_high_d_subspace(void) {
     pds_options o;
     pds_options_init(&o);
     o.radius = 0.08 * sqrt(d);
-    /* far below quadratic (a pair of d coordinates counts d / 2) */
-    o.max_pair_work = 0.5 * (double)m * (double)m * (0.5 * d);
+    /* far below quadratic (a pair of d > 8 coordinates counts d / 8) */
+    o.max_pair_work = 0.5 * (double)m * (double)m * (d / 8.0);
     int64_t *got = malloc(sizeof(int64_t) * (size_t)n);
     pds_error e;
     CHECK(pds_eliminate(x, m, d, n, &o, got, &e) == PDS_OK);

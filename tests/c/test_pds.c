@@ -163,8 +163,8 @@ static void test_too_dense(void) {
 }
 
 static void test_too_dense_counts_coordinates(void) {
-    /* all 2e6 pairs of 2000 points: within a budget of 1e7 pairs in 2-D,
-     * over it in 40-D (each pair of 40 coordinates counts 20) */
+    /* all 4e6 candidate pairs of 2000 points: within a budget of 1e7 in
+     * 2-D, over it in 40-D (each pair of 40 coordinates counts 5) */
     int64_t m = 2000;
     pds_options o;
     pds_options_init(&o);
