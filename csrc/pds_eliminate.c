@@ -126,7 +126,8 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
                        + 2                         /* removed, kept flags            */
                        + sizeof(int32_t)           /* input index (ties)             */
                        + sizeof(int32_t *) + sizeof(int32_t) /* neighbour list head  */
-                       + 5 * sizeof(int32_t) + 1   /* rounds: candidates, blockers   */
+                       + 7 * sizeof(int32_t) + 2   /* rounds: candidates, blockers,
+                                                      live lists, candidate flags    */
                        + 2 * sizeof(int64_t);      /* removal records, kept ids      */
     /* so3/sphere: unit rows; d > 3: the principal frame */
     if ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3) per_point += (size_t)d * sizeof(double);
