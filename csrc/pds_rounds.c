@@ -357,7 +357,7 @@ static int choose_threshold(rounds *R, int64_t want, int64_t left, int64_t live)
     key *keys = R->keys;
     if (live >= 16 * 1024) {
         int64_t size = live / 8 < SAMPLE ? live / 8 : SAMPLE;
-        int64_t step = R->nlive / size, ns = 0;
+        int64_t step = R->nlive / size > 1 ? R->nlive / size : 1, ns = 0;
         for (int64_t i = 0; i < R->nlive; i += step) {
             int32_t k = R->live[i];
             if (L->removed[k]) continue;
