@@ -94,6 +94,7 @@ enum {
     PDSI_WS_PAIR_KEYS_1, /* and keys                             */
     PDSI_WS_CROSS,  /* the pair pass's crossing counts and sums  */
     PDSI_WS_POS,    /* its counts and fill positions            */
+    PDSI_WS_COLUMNS, /* its coordinates by columns               */
     PDSI_WS_SLOTS
 };
 /* A buffer of at least `bytes` from the slot (contents undefined), or from
@@ -512,6 +513,8 @@ typedef struct pdsi_level {
     int d;
     int64_t m;
     double *x;        /* m x d, cell order                        */
+    double *xs;       /* NULL, or the same by columns (coordinate i of
+                         point j at xs[i m + j]) for the vector scan  */
     int32_t *order;   /* row of the level's input, per sorted point */
     pdsi_weight *w;   /* fixed-point weights                      */
     uint8_t *removed;

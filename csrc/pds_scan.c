@@ -96,8 +96,8 @@ PDSI_LOAD_T(4)
  * negation when plus: so3's second image), j >= from and j != skip; records
  * appended at np; returns the new count. One set-up for all of a point's
  * ranges (a call a range was a tenth of a 2048-point problem). */
-#define PDSI_SCAN_WIDE(D)                                                                    \
-    WIDE_TARGET static int64_t scan##D##_wide(const double *x, const double *xk,             \
+#define PDSI_SCAN_WIDE(D, NAME, LOAD)                                                        \
+    WIDE_TARGET static int64_t NAME(const double *x, int64_t stride, const double *xk,       \
                                               const double *per, double lim, int plus,       \
                                               const int32_t *r, int nr, int32_t from,        \
                                               int32_t skip, int32_t *pb, double *pk,         \
@@ -116,7 +116,7 @@ PDSI_LOAD_T(4)
             for (; j < j1; j += 8) {                                                        \
                 int n = j1 - j < 8 ? j1 - j : 8;                                            \
                 __m512d c[D];                                                               \
-                load_t##D(x + (int64_t)j * (D), n, c);                                      \
+                LOAD;                                                                       \
                 __m512d key = _mm512_setzero_pd();                                          \
                 for (int i = 0; i < (D); ++i) {                                             \
                     /* xj - xk, or xj + xk = xj - (-xk): exact negation */                 \
@@ -138,9 +138,21 @@ PDSI_LOAD_T(4)
         }                                                                                   \
         return np;                                                                          \
     }
-PDSI_SCAN_WIDE(2)
-PDSI_SCAN_WIDE(3)
-PDSI_SCAN_WIDE(4)
+/* rows of D doubles (x: m x D) */
+#define PDSI_LOAD_ROWS(D) (void)stride, load_t##D(x + (int64_t)j * (D), n, c)
+/* columns: coordinate i of point j at x[i * stride + j] (pdsi_level.xs):
+ * D loads, no transposes */
+#define PDSI_LOAD_COLUMNS(D)                                                                 \
+    do {                                                                                    \
+        __mmask8 k_ = n == 8 ? (__mmask8)0xFF : (__mmask8)((1u << n) - 1);                  \
+        for (int i = 0; i < (D); ++i) c[i] = _mm512_maskz_loadu_pd(k_, x + i * stride + j);  \
+    } while (0)
+PDSI_SCAN_WIDE(2, scan2_wide, PDSI_LOAD_ROWS(2))
+PDSI_SCAN_WIDE(3, scan3_wide, PDSI_LOAD_ROWS(3))
+PDSI_SCAN_WIDE(4, scan4_wide, PDSI_LOAD_ROWS(4))
+PDSI_SCAN_WIDE(2, scan2_columns, PDSI_LOAD_COLUMNS(2))
+PDSI_SCAN_WIDE(3, scan3_columns, PDSI_LOAD_COLUMNS(3))
+PDSI_SCAN_WIDE(4, scan4_columns, PDSI_LOAD_COLUMNS(4))
 
 /* pdsi_asin of eight x below 0.5: its first branch, operation for operation */
 WIDE_TARGET static inline __m512d asin_small_wide(__m512d x) {
@@ -319,14 +331,18 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
                          int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n) {
 #if PDSI_WIDE
     if (L->s->wide) {
-        const double lim = L->s->search2, *per = L->s->period;
+        const double lim = L->s->search2, *per = L->s->period, *xs = L->xs;
         int d = L->d;
+        int64_t m = L->m;
         if (d == 2 && L->s->images == 1)
-            return scan2_wide(L->x, xk, per, lim, 0, r, nr, from, skip, ids, keys, n);
+            return (xs ? scan2_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
+                       : scan2_wide(L->x, 0, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
         if (d == 3 && L->s->images == 1)
-            return scan3_wide(L->x, xk, per, lim, 0, r, nr, from, skip, ids, keys, n);
+            return (xs ? scan3_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
+                       : scan3_wide(L->x, 0, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
         if (d == 4 && (L->s->images == 1 || lim < 2.0))
-            return scan4_wide(L->x, xk, per, lim, im, r, nr, from, skip, ids, keys, n);
+            return (xs ? scan4_columns(xs, m, xk, per, lim, im, r, nr, from, skip, ids, keys, n)
+                       : scan4_wide(L->x, 0, xk, per, lim, im, r, nr, from, skip, ids, keys, n));
     }
 #endif
     for (int u = 0; u < nr; ++u) {
