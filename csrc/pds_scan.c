@@ -138,8 +138,8 @@ PDSI_LOAD_T(4)
         }                                                                                   \
         return np;                                                                          \
     }
-/* rows of D doubles (x: m x D) */
-#define PDSI_LOAD_ROWS(D) (void)stride, load_t##D(x + (int64_t)j * (D), n, c)
+/* rows: point j's D coordinates at x[j * stride] (stride D) */
+#define PDSI_LOAD_ROWS(D) load_t##D(x + (int64_t)j * stride, n, c)
 /* columns: coordinate i of point j at x[i * stride + j] (pdsi_level.xs):
  * D loads, no transposes */
 #define PDSI_LOAD_COLUMNS(D)                                                                 \
@@ -336,13 +336,13 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
         int64_t m = L->m;
         if (d == 2 && L->s->images == 1)
             return (xs ? scan2_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
-                       : scan2_wide(L->x, 0, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
+                       : scan2_wide(L->x, 2, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
         if (d == 3 && L->s->images == 1)
             return (xs ? scan3_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
-                       : scan3_wide(L->x, 0, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
+                       : scan3_wide(L->x, 3, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
         if (d == 4 && (L->s->images == 1 || lim < 2.0))
             return (xs ? scan4_columns(xs, m, xk, per, lim, im, r, nr, from, skip, ids, keys, n)
-                       : scan4_wide(L->x, 0, xk, per, lim, im, r, nr, from, skip, ids, keys, n));
+                       : scan4_wide(L->x, 4, xk, per, lim, im, r, nr, from, skip, ids, keys, n));
     }
 #endif
     for (int u = 0; u < nr; ++u) {
