@@ -98,6 +98,91 @@ int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *t
     }
 }
 
+/* The largest value whose key lies in a bucket below t (bucket 0 holds all
+ * keys below its range: none below it). */
+PDSI_INLINE double below_bucket(const pdsi_buckets *b, int64_t t) {
+    if (t <= 0 || t + b->base <= 0) return -INFINITY;
+    uint64_t first = (uint64_t)(t + b->base) << b->shift; /* bucket t's first key */
+    uint64_t bits = first - 2;                            /* key first - 1 */
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* unlinks point k from bucket t */
+PDSI_INLINE void unlink_from(pdsi_buckets *b, int64_t t, int32_t k) {
+    int32_t *link = &b->head[t];
+    while (*link != k) link = &b->next[*link];
+    *link = b->next[k];
+}
+
+/* points in doubt a pop may compare exactly before the queue gives up */
+#define DOUBT_MOST 32
+
+int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64_t *start,
+                                const int32_t *tie, double (*exact)(void *, int32_t), void *ctx) {
+    int32_t *head = b->head, *next = b->next;
+    for (;;) {
+        int64_t t = b->top;
+        while (t >= 0 && head[t] < 0) --t;
+        b->top = t;
+        if (t < 0) return PDSI_BUCKETS_EMPTY;
+        if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+        int32_t *link = &head[t], best = -1;
+        double best_a = -1.0;
+        int64_t seen = 0;
+        for (int32_t e = *link; e >= 0;) {
+            int32_t after = next[e];
+            uint64_t a = wc[e];
+            uint64_t key = pdsi_tourney_key(pdsi_coarse_round(a + (uint64_t)(start[e + 1] - start[e])));
+            int64_t to = bucket_of(b, key);
+            if (to < t) {
+                *link = after;
+                next[e] = head[to];
+                head[to] = e;
+            } else {
+                double ad = pdsi_coarse_round(a);
+                if (ad > best_a || (ad == best_a && tie[e] < tie[best])) best = e, best_a = ad;
+                link = &next[e];
+            }
+            e = after;
+            ++seen;
+        }
+        b->scanned += seen;
+        if (best < 0) continue;
+        /* the points whose bound reaches best's coarse sum: in this bucket,
+         * and in lower ones while their range reaches it */
+        int32_t doubt[DOUBT_MOST];
+        int64_t doubt_bucket[DOUBT_MOST];
+        int nd = 0;
+        for (int64_t u = t; u >= 0 && (u == t || below_bucket(b, u + 1) >= best_a); --u) {
+            for (int32_t e = head[u]; e >= 0; e = next[e]) {
+                if (e == best ||
+                    pdsi_coarse_round(wc[e] + (uint64_t)(start[e + 1] - start[e])) < best_a)
+                    continue;
+                if (nd == DOUBT_MOST) return PDSI_BUCKETS_GAVE_UP;
+                doubt[nd] = e, doubt_bucket[nd] = u, nd++;
+            }
+        }
+        int32_t win = best;
+        int64_t win_bucket = t;
+        if (nd) {
+            /* rare on points in general position (equal or nearly equal
+             * weights): the exact weights decide, equal ones by the tie rule */
+            double win_w = exact(ctx, best);
+            if (win_w != win_w) return PDSI_BUCKETS_GAVE_UP;
+            for (int i = 0; i < nd; ++i) {
+                double we = exact(ctx, doubt[i]);
+                if (we != we) return PDSI_BUCKETS_GAVE_UP;
+                if (we > win_w || (we == win_w && tie[doubt[i]] < tie[win]))
+                    win = doubt[i], win_w = we, win_bucket = doubt_bucket[i];
+            }
+        }
+        unlink_from(b, win_bucket, win);
+        return win;
+    }
+}
+
 void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws) {
     pdsi_ws_give(ws, b->head);
     b->head = b->next = NULL;

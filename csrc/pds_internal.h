@@ -129,6 +129,9 @@ typedef struct pdsi_space {
     double angle_factor; /* 0: euclidean key; 2 sphere, 4 so3: the distance is
                             angle_factor * asin(sqrt(key) / 2)                  */
     double scale_hi;  /* 2^(s-64): the high word of floor(c 2^s) is floor(c scale_hi) */
+    double coarse_scale; /* 2^(64-e): the coarse term floor(c 2^(s-e)) < 2^31 of a
+                            scaled contribution v is floor(v coarse_scale), e >= 0
+                            (pds_pairs.c) */
     int wide;         /* nonzero: the CPU has AVX-512 and pds_scan.c may use it  */
 } pdsi_space;
 
@@ -503,6 +506,22 @@ void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t
 int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *tie,
                          uint64_t *key_out);
 void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws);
+/* The coarse run's pop (pds_pairs.c). Point k's exact fixed-point weight E
+ * lies in [A 2^e, (A + n) 2^e) where A = wc[k] is its coarse sum and n <=
+ * deg = start[k + 1] - start[k] its live neighbours, so the rounded E lies
+ * between the rounded A and the rounded A + deg (times 2^e). Points sit in
+ * the bucket of their bound A + deg (built with pdsi_tourney_key of the
+ * rounded wc[k] + deg). The point of largest A is taken when its rounded A
+ * is above every other point's rounded bound: its exact weight is then the
+ * largest. Otherwise the points whose bounds reach it are compared by
+ * exact(ctx, k) (the rounded exact weight; NAN: no more of those). Returns
+ * the point, PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_GAVE_UP (past the scan
+ * budget, too many points in doubt, or exact said NAN; the queue is then
+ * no longer usable). */
+int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64_t *start,
+                                const int32_t *tie, double (*exact)(void *, int32_t), void *ctx);
+/* the double nearest a coarse sum (below 2^63) */
+PDSI_INLINE double pdsi_coarse_round(uint64_t a) { return (double)(int64_t)a; }
 
 /* ---- one elimination level and its neighbour scan ---- */
 typedef struct pdsi_level {
@@ -538,6 +557,11 @@ typedef struct pdsi_level {
     pdsi_weight *list_c;
     double *list_v;
     void *lists_block;
+    /* The serial path's coarse run (pds_pairs.c), NULL elsewhere: the
+     * contributions' coarse terms list_a[t] and the weights' coarse sums wc[k]
+     * (in place of list_c / list_v and w). */
+    uint32_t *list_a;
+    uint64_t *wc;
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
     int tree_only;    /* the sequential run on the tournament tree alone (tests) */
     int parts_always; /* the serial pair pass in parts whenever it can (tests) */
@@ -625,6 +649,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 #define PDSI_TREE_ONLY 2
 #define PDSI_NARROW 4 /* no AVX-512: the SSE2 / scalar scan and contributions */
 #define PDSI_PARTS 8  /* the serial pair pass in parts on levels of any size */
+#define PDSI_EXACT 16 /* serial levels without the coarse run (pds_pairs.c) */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);
@@ -632,9 +657,12 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
 /* ---- the serial weight pass for small levels (pds_pairs.c) ---- */
 /* Weights and neighbour lists with contributions, each pair computed once,
  * on the calling thread; returns 0 (storing nothing) when out of memory. */
-int pdsi_weigh_pairs(pdsi_level *L);
+int pdsi_weigh_pairs(pdsi_level *L, int coarse);
 /* Subtracts point k's contributions from its neighbours not yet removed. */
 void pdsi_pairs_subtract(pdsi_level *L, int32_t k);
+/* The coarse run's: k's coarse terms from every neighbour's coarse sum
+ * (removed ones too: theirs are never read again; unsigned, they wrap). */
+void pdsi_pairs_subtract_coarse(pdsi_level *L, int32_t k);
 
 /* ---- the candidate scan and the contributions, vectorized (pds_scan.c) ---- */
 /* Tests the candidates j of the nr ranges r ([r[2u], r[2u + 1])) of image im

@@ -190,6 +190,14 @@ void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
     int shift = PDSI_WEIGHT_BITS - 1 - e; /* one bit of margin for rounding */
     if (shift > 1000) shift = 1000;
     s->scale_hi = ldexp(1.0, shift - 64);
+    /* coarse terms floor(c 2^q) below 2^31 (one bit spare for a pow/ipow
+     * last-bit difference in the largest contribution), q <= s */
+    int ec = 0;
+    double most = pdsi_max_contribution(s);
+    if (most > 0.0) frexp(most, &ec); /* most < 2^ec */
+    int q = 31 - ec;
+    if (q > shift) q = shift;
+    s->coarse_scale = ldexp(1.0, q - shift + 64);
 }
 
 /* ----------------------------------------------------- radius="auto" -- */

@@ -73,6 +73,7 @@ typedef struct pairs_job {
     int32_t *ids;
     char *xblock;   /* the crossing counts and sums (NULL: one part) */
     int wide;
+    int coarse;     /* 4-byte coarse terms (2: prefetched ahead), 8-byte sums */
     int failed;     /* benign race: only ever set to 1 */
 } pairs_job;
 
@@ -160,19 +161,22 @@ static void scan_task(void *task, int64_t b, int64_t e) {
  * pairs gave 25 / 24 / 23 / 22.3 / 24 ms. On small levels (2048 points, in
  * cache) it cost 4%, so they go without. */
 #define FILL_AHEAD 64
-#define PDSI_FILL_PART(NAME, T, ENTRY, CROSS, PREFETCH)                                      \
+#define PDSI_FILL_PART(NAME, T, ENTRY, CROSS, PREFETCH, WT, TERM, ADD)                       \
     static void NAME(pairs_job *J, part *P) {                                               \
         pdsi_level *L = J->L;                                                               \
         const int64_t *first = J->first;                                                    \
         int32_t *pos = J->pos, *ids = J->ids, *xcnt = P->xcnt;                              \
         T *c = (T *)J->c;                                                                   \
-        pdsi_weight *w = L->w, *xw = P->xw;                                                 \
+        WT *w = (WT *)L->w, *xw = (WT *)P->xw;                                              \
+        const double cs = L->s->coarse_scale;                                               \
         const int32_t k1 = P->k1, *pb = P->pairs.b;                                         \
         const double *pv = P->pairs.key;                                                    \
         const int64_t np = P->np;                                                           \
+        (void)cs;                                                                           \
         for (int32_t k = P->k0; k < k1; ++k) {                                              \
             int32_t at = pos[k];                                                            \
-            pdsi_weight sum = {0, 0};                                                       \
+            WT sum;                                                                         \
+            memset(&sum, 0, sizeof sum);                                                    \
             for (int64_t t = first[k], t1 = pairs_end(first, k, k1, np); t < t1; ++t) {     \
                 int32_t b = pb[t];                                                          \
                 double v = pv[t];                                                           \
@@ -183,36 +187,45 @@ static void scan_task(void *task, int64_t b, int64_t e) {
                     __builtin_prefetch(&ids[at_f], 1, 3);                                   \
                     __builtin_prefetch(&c[at_f], 1, 3);                                     \
                 }                                                                           \
-                pdsi_weight f = pdsi_fixed(v);                                              \
                 T e = ENTRY;                                                                \
-                pdsi_w_add(&sum, f);                                                        \
+                WT f = TERM;                                                                \
+                ADD(&sum, f);                                                               \
                 ids[at] = b, c[at] = e, at++;                                               \
                 int32_t to;                                                                 \
                 if (!(CROSS) || b < k1) {                                                   \
-                    pdsi_w_add(&w[b], f);                                                   \
+                    ADD(&w[b], f);                                                          \
                     to = pos[b]++;                                                          \
                 } else {                                                                    \
-                    pdsi_w_add(&xw[b - k1], f);                                             \
+                    ADD(&xw[b - k1], f);                                                    \
                     to = xcnt[b - k1]++;                                                    \
                 }                                                                           \
                 ids[to] = k, c[to] = e;                                                     \
             }                                                                               \
             pos[k] = at;                                                                    \
-            pdsi_w_add(&w[k], sum);                                                         \
+            ADD(&w[k], sum);                                                                \
         }                                                                                   \
     }
+PDSI_INLINE void add_coarse(uint64_t *a, uint64_t b) { *a += b; }
 /* (the last part has no crossing pairs: a loop without the test) */
-PDSI_FILL_PART(fill_part_wide, pdsi_weight, f, 0, 0)
-PDSI_FILL_PART(fill_part_narrow, double, v, 0, 1)
-PDSI_FILL_PART(fill_cross_wide, pdsi_weight, f, 1, 0)
-PDSI_FILL_PART(fill_cross_narrow, double, v, 1, 1)
+PDSI_FILL_PART(fill_part_wide, pdsi_weight, pdsi_fixed(v), 0, 0, pdsi_weight, e, pdsi_w_add)
+PDSI_FILL_PART(fill_part_narrow, double, v, 0, 1, pdsi_weight, pdsi_fixed(v), pdsi_w_add)
+PDSI_FILL_PART(fill_cross_wide, pdsi_weight, pdsi_fixed(v), 1, 0, pdsi_weight, e, pdsi_w_add)
+PDSI_FILL_PART(fill_cross_narrow, double, v, 1, 1, pdsi_weight, pdsi_fixed(v), pdsi_w_add)
+/* the coarse run's: 4-byte terms, 8-byte sums (prefetched on large levels) */
+PDSI_FILL_PART(fill_part_coarse, uint32_t, (uint32_t)(v * cs), 0, 0, uint64_t, e, add_coarse)
+PDSI_FILL_PART(fill_cross_coarse, uint32_t, (uint32_t)(v * cs), 1, 0, uint64_t, e, add_coarse)
+PDSI_FILL_PART(fill_part_coarse_ahead, uint32_t, (uint32_t)(v * cs), 0, 1, uint64_t, e, add_coarse)
+PDSI_FILL_PART(fill_cross_coarse_ahead, uint32_t, (uint32_t)(v * cs), 1, 1, uint64_t, e, add_coarse)
 
 static void fill_task(void *task, int64_t b, int64_t e) {
     pairs_job *J = task;
     for (int64_t p = b; p < e; ++p) {
         int cross = p + 1 < J->nparts;
-        if (J->wide) (cross ? fill_cross_wide : fill_part_wide)(J, &J->part[p]);
-        else (cross ? fill_cross_narrow : fill_part_narrow)(J, &J->part[p]);
+        part *P = &J->part[p];
+        if (J->coarse == 2) (cross ? fill_cross_coarse_ahead : fill_part_coarse_ahead)(J, P);
+        else if (J->coarse) (cross ? fill_cross_coarse : fill_part_coarse)(J, P);
+        else if (J->wide) (cross ? fill_cross_wide : fill_part_wide)(J, P);
+        else (cross ? fill_cross_narrow : fill_part_narrow)(J, P);
     }
 }
 
@@ -231,7 +244,7 @@ static void give_scratch(pds_workspace *ws, pairs_job *J) {
     pdsi_ws_give(ws, J->cnt);
 }
 
-int pdsi_weigh_pairs(pdsi_level *L) {
+int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
     int64_t m = L->m;
     pds_workspace *ws = L->opt->workspace;
     pairs_job J;
@@ -311,7 +324,8 @@ int pdsi_weigh_pairs(pdsi_level *L) {
      * cache) were 6% slower that way. The block: contributions, the lists'
      * starts, their ids (in falling alignment). */
     J.wide = np <= PAIRS_WIDE;
-    size_t per = J.wide ? sizeof(pdsi_weight) : sizeof(double);
+    J.coarse = coarse ? (J.wide ? 1 : 2) : 0;
+    size_t per = coarse ? sizeof(uint32_t) : J.wide ? sizeof(pdsi_weight) : sizeof(double);
     size_t bytes = per * (size_t)(2 * np) + sizeof(int64_t) * (size_t)(m + 1) +
                    sizeof(int32_t) * (size_t)(2 * np) + 16;
     char *block = J.failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
@@ -342,12 +356,22 @@ int pdsi_weigh_pairs(pdsi_level *L) {
     start[m] = at;
     /* phase 2: the lists and weights; then the crossing weights */
     pdsi_parallel(L->opt, J.nparts, 1, fill_task, &J);
-    for (int p = 0; p + 1 < J.nparts; ++p)
-        for (int64_t b = J.part[p].k1; b < m; ++b) pdsi_w_add(&L->w[b], J.part[p].xw[b - J.part[p].k1]);
+    for (int p = 0; p + 1 < J.nparts; ++p) {
+        const part *P = &J.part[p];
+        if (coarse) {
+            uint64_t *wc = (uint64_t *)L->w;
+            const uint64_t *xw = (const uint64_t *)P->xw;
+            for (int64_t b = P->k1; b < m; ++b) wc[b] += xw[b - P->k1];
+        } else {
+            for (int64_t b = P->k1; b < m; ++b) pdsi_w_add(&L->w[b], P->xw[b - P->k1]);
+        }
+    }
     L->list_start = start;
     L->list_ids = J.ids;
-    L->list_c = J.wide ? (pdsi_weight *)block : NULL;
-    L->list_v = J.wide ? NULL : (double *)block;
+    L->list_c = !coarse && J.wide ? (pdsi_weight *)block : NULL;
+    L->list_v = !coarse && !J.wide ? (double *)block : NULL;
+    L->list_a = coarse ? (uint32_t *)block : NULL;
+    L->wc = coarse ? (uint64_t *)L->w : NULL;
     give_scratch(ws, &J);
     return 1;
 }
@@ -355,6 +379,13 @@ int pdsi_weigh_pairs(pdsi_level *L) {
 /* Subtracts point k's contributions from its neighbours not yet removed,
  * branch-free (about half of them are removed, in no predictable pattern:
  * theirs is a subtraction of 0). */
+void pdsi_pairs_subtract_coarse(pdsi_level *L, int32_t k) {
+    const int32_t *p = L->list_ids;
+    const uint32_t *a = L->list_a;
+    uint64_t *wc = L->wc;
+    for (int64_t t = L->list_start[k], t1 = L->list_start[k + 1]; t < t1; ++t) wc[p[t]] -= a[t];
+}
+
 void pdsi_pairs_subtract(pdsi_level *L, int32_t k) {
     const int32_t *p = L->list_ids;
     const uint8_t *removed = L->removed;

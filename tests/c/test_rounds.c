@@ -59,9 +59,11 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
      * buckets crowd), then the serial path of small levels (each pair once)
      * where it applies, with either */
     /* (and without AVX-512: the SSE2 and scalar scan) */
-    static const int paths[5] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
-                                 PDSI_SERIAL | PDSI_NARROW, PDSI_NARROW};
-    for (int p = 0; p < 5; ++p) {
+    /* (and the serial path on exact weights without the coarse run) */
+    static const int paths[6] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
+                                 PDSI_SERIAL | PDSI_NARROW, PDSI_NARROW,
+                                 PDSI_SERIAL | PDSI_EXACT};
+    for (int p = 0; p < 6; ++p) {
         CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, paths[p], got, &e) == PDS_OK);
         int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
         if (!same) fprintf(stderr, "%s: path %d differs\n", what, paths[p]);
@@ -297,6 +299,101 @@ static void test_buckets(void) {
     }
 }
 
+/* The coarse run's queue (pdsi_buckets_pop_coarse): each point has a
+ * coarse sum A, a bound A + deg, and an exact weight E between them; the
+ * pops must come in the order of E (equal: the smaller tie), the exact
+ * weights asked for only for points in doubt. */
+typedef struct exact_table {
+    const double *e;
+    int64_t calls, allowed;
+} exact_table;
+
+static double table_exact(void *task, int32_t k) {
+    exact_table *T = task;
+    if (T->calls >= T->allowed) return NAN;
+    T->calls++;
+    return T->e[k];
+}
+
+static void test_buckets_coarse(void) {
+    int64_t asked = 0;
+    for (int64_t n = 1; n <= 3000; n = n * 3 + 7) {
+        uint64_t *a = malloc(sizeof(uint64_t) * (size_t)n);
+        int64_t *start = malloc(sizeof(int64_t) * (size_t)(n + 1));
+        double *e = malloc(sizeof(double) * (size_t)n);
+        int32_t *tie = malloc(sizeof(int32_t) * (size_t)n);
+        uint64_t *key = malloc(sizeof(uint64_t) * (size_t)n);
+        uint8_t *out = calloc((size_t)n, 1);
+        start[0] = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            int64_t deg = (int64_t)(urand() * 7);
+            start[i + 1] = start[i] + deg;
+            /* close coarse sums (doubts) at a few scales, some zero */
+            a[i] = i % 11 == 0 ? 0 : ((uint64_t)(urand() * 40) << (int)(urand() * 3) * 20);
+            e[i] = (double)a[i] + (double)(int64_t)(urand() * (double)(deg + 1));
+            tie[i] = (int32_t)((i * 7919) % n);
+            key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i] + (uint64_t)deg));
+        }
+        pdsi_buckets b;
+        CHECK(pdsi_buckets_init(&b, n, NULL));
+        pdsi_buckets_build(&b, key, n, INT64_MAX);
+        exact_table T = {e, 0, INT64_MAX};
+        for (;;) {
+            int64_t best = -1;
+            for (int64_t i = 0; i < n; ++i)
+                if (!out[i] && (best < 0 || e[i] > e[best] || (e[i] == e[best] && tie[i] < tie[best])))
+                    best = i;
+            int32_t got = pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &T);
+            if (got == PDSI_BUCKETS_GAVE_UP) break; /* more than it compares in doubt */
+            if (best < 0) {
+                CHECK(got == PDSI_BUCKETS_EMPTY);
+                break;
+            }
+            CHECK(got == best);
+            if (got != best) break;
+            out[got] = 1;
+            /* lower a few others' coarse sums, a new exact weight in range */
+            for (int r = 0; r < 3; ++r) {
+                int64_t i = (int64_t)(urand() * n), deg = start[i + 1] - start[i];
+                a[i] -= (uint64_t)(urand() * (double)a[i]);
+                e[i] = (double)a[i] + (double)(int64_t)(urand() * (double)(deg + 1));
+            }
+        }
+        asked += T.calls;
+        pdsi_buckets_free(&b, NULL);
+        /* many equal coarse sums with room above them: too many in doubt */
+        if (n > 40) {
+            for (int64_t i = 0; i < n; ++i) {
+                a[i] = 1000, start[i + 1] = start[i] + 2, e[i] = 1001.0;
+                key[i] = pdsi_tourney_key(1002.0);
+            }
+            CHECK(pdsi_buckets_init(&b, n, NULL));
+            pdsi_buckets_build(&b, key, n, INT64_MAX);
+            CHECK(pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &T) == PDSI_BUCKETS_GAVE_UP);
+            pdsi_buckets_free(&b, NULL);
+        }
+        /* two in doubt, the exact weights refused: gives up */
+        if (n > 2) {
+            for (int64_t i = 0; i < n; ++i) {
+                a[i] = (uint64_t)i, start[i + 1] = start[i] + 1, e[i] = (double)i;
+                key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i] + 1));
+            }
+            CHECK(pdsi_buckets_init(&b, n, NULL));
+            pdsi_buckets_build(&b, key, n, INT64_MAX);
+            exact_table none = {e, 0, 0};
+            CHECK(pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &none) == PDSI_BUCKETS_GAVE_UP);
+            pdsi_buckets_free(&b, NULL);
+        }
+        free(a);
+        free(start);
+        free(e);
+        free(tie);
+        free(key);
+        free(out);
+    }
+    CHECK(asked > 100); /* the doubts were met */
+}
+
 /* pdsi_asin (the so3 and sphere angle, from +, -, *, / and sqrt) is
  * within one ulp of libm's asin on [0, 1], both ends exact. */
 static void test_asin(void) {
@@ -361,6 +458,7 @@ static void test_workspace(void) {
 int main(void) {
     test_tourney();
     test_buckets();
+    test_buckets_coarse();
     test_asin();
     test_workspace();
     test_metric(PDS_METRIC_SO3, 4, 5000, 150);
