@@ -119,7 +119,7 @@ PDSI_INLINE void unlink_from(pdsi_buckets *b, int64_t t, int32_t k) {
 /* points in doubt a pop may compare exactly before the queue gives up */
 #define DOUBT_MOST 32
 
-int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64_t *start,
+int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *up, const int64_t *start,
                                 const int32_t *tie, double (*exact)(void *, int32_t), void *ctx) {
     int32_t *head = b->head, *next = b->next;
     for (;;) {
@@ -133,15 +133,14 @@ int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64
         int64_t seen = 0;
         for (int32_t e = *link; e >= 0;) {
             int32_t after = next[e];
-            uint64_t a = wc[e];
-            uint64_t key = pdsi_tourney_key(pdsi_coarse_round(a + (uint64_t)(start[e + 1] - start[e])));
-            int64_t to = bucket_of(b, key);
+            uint64_t bound = up[e];
+            int64_t to = bucket_of(b, pdsi_tourney_key(pdsi_coarse_round(bound)));
             if (to < t) {
                 *link = after;
                 next[e] = head[to];
                 head[to] = e;
             } else {
-                double ad = pdsi_coarse_round(a);
+                double ad = pdsi_coarse_round(bound - (uint64_t)(start[e + 1] - start[e]));
                 if (ad > best_a || (ad == best_a && tie[e] < tie[best])) best = e, best_a = ad;
                 link = &next[e];
             }
@@ -157,9 +156,7 @@ int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64
         int nd = 0;
         for (int64_t u = t; u >= 0 && (u == t || below_bucket(b, u + 1) >= best_a); --u) {
             for (int32_t e = head[u]; e >= 0; e = next[e]) {
-                if (e == best ||
-                    pdsi_coarse_round(wc[e] + (uint64_t)(start[e + 1] - start[e])) < best_a)
-                    continue;
+                if (e == best || pdsi_coarse_round(up[e]) < best_a) continue;
                 if (nd == DOUBT_MOST) return PDSI_BUCKETS_GAVE_UP;
                 doubt[nd] = e, doubt_bucket[nd] = u, nd++;
             }

@@ -566,8 +566,10 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
         pdsi_buckets_free(&bq, ws);
         return PDS_OK;
     }
-    for (int64_t k = 0; k < m; ++k)
-        keys[k] = pdsi_tourney_key(pdsi_coarse_round(L->wc[k] + (uint64_t)(start[k + 1] - start[k])));
+    for (int64_t k = 0; k < m; ++k) {
+        L->wc[k] += (uint64_t)(start[k + 1] - start[k]); /* the bound */
+        keys[k] = pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
+    }
     pdsi_buckets_build(&bq, keys, m, BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
     pdsi_ws_give(ws, keys);
     exact_job J = {L, start[m] / 8 + 4096};

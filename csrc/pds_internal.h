@@ -507,18 +507,18 @@ int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *t
                          uint64_t *key_out);
 void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws);
 /* The coarse run's pop (pds_pairs.c). Point k's exact fixed-point weight E
- * lies in [A 2^e, (A + n) 2^e) where A = wc[k] is its coarse sum and n <=
- * deg = start[k + 1] - start[k] its live neighbours, so the rounded E lies
- * between the rounded A and the rounded A + deg (times 2^e). Points sit in
- * the bucket of their bound A + deg (built with pdsi_tourney_key of the
- * rounded wc[k] + deg). The point of largest A is taken when its rounded A
+ * lies in [A 2^e, (A + n) 2^e) where A is its coarse sum and n <= deg =
+ * start[k + 1] - start[k] its live neighbours, so the rounded E lies
+ * between the rounded A and the rounded bound up[k] = A + deg (times 2^e).
+ * Points sit in the bucket of their bound (built with pdsi_tourney_key of
+ * the rounded up[k]). The point of largest A is taken when its rounded A
  * is above every other point's rounded bound: its exact weight is then the
  * largest. Otherwise the points whose bounds reach it are compared by
  * exact(ctx, k) (the rounded exact weight; NAN: no more of those). Returns
  * the point, PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_GAVE_UP (past the scan
  * budget, too many points in doubt, or exact said NAN; the queue is then
  * no longer usable). */
-int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *wc, const int64_t *start,
+int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *up, const int64_t *start,
                                 const int32_t *tie, double (*exact)(void *, int32_t), void *ctx);
 /* the double nearest a coarse sum (below 2^63) */
 PDSI_INLINE double pdsi_coarse_round(uint64_t a) { return (double)(int64_t)a; }
@@ -559,7 +559,8 @@ typedef struct pdsi_level {
     void *lists_block;
     /* The serial path's coarse run (pds_pairs.c), NULL elsewhere: the
      * contributions' coarse terms list_a[t] and the weights' coarse sums wc[k]
-     * (in place of list_c / list_v and w). */
+     * (in place of list_c / list_v and w; the run adds each point's
+     * neighbour count to its sum: the bound of pdsi_buckets_pop_coarse). */
     uint32_t *list_a;
     uint64_t *wc;
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */

@@ -300,7 +300,7 @@ static void test_buckets(void) {
 }
 
 /* The coarse run's queue (pdsi_buckets_pop_coarse): each point has a
- * coarse sum A, a bound A + deg, and an exact weight E between them; the
+ * coarse sum A, a bound a[i] = A + deg, and an exact weight E between them; the
  * pops must come in the order of E (equal: the smaller tie), the exact
  * weights asked for only for points in doubt. */
 typedef struct exact_table {
@@ -333,6 +333,7 @@ static void test_buckets_coarse(void) {
             e[i] = (double)a[i] + (double)(int64_t)(urand() * (double)(deg + 1));
             tie[i] = (int32_t)((i * 7919) % n);
             key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i] + (uint64_t)deg));
+            a[i] += (uint64_t)deg; /* the queue reads the bounds */
         }
         pdsi_buckets b;
         CHECK(pdsi_buckets_init(&b, n, NULL));
@@ -355,8 +356,10 @@ static void test_buckets_coarse(void) {
             /* lower a few others' coarse sums, a new exact weight in range */
             for (int r = 0; r < 3; ++r) {
                 int64_t i = (int64_t)(urand() * n), deg = start[i + 1] - start[i];
-                a[i] -= (uint64_t)(urand() * (double)a[i]);
-                e[i] = (double)a[i] + (double)(int64_t)(urand() * (double)(deg + 1));
+                uint64_t sum = a[i] - (uint64_t)deg;
+                sum -= (uint64_t)(urand() * (double)sum);
+                e[i] = (double)sum + (double)(int64_t)(urand() * (double)(deg + 1));
+                a[i] = sum + (uint64_t)deg;
             }
         }
         asked += T.calls;
@@ -364,7 +367,7 @@ static void test_buckets_coarse(void) {
         /* many equal coarse sums with room above them: too many in doubt */
         if (n > 40) {
             for (int64_t i = 0; i < n; ++i) {
-                a[i] = 1000, start[i + 1] = start[i] + 2, e[i] = 1001.0;
+                a[i] = 1002, start[i + 1] = start[i] + 2, e[i] = 1001.0;
                 key[i] = pdsi_tourney_key(1002.0);
             }
             CHECK(pdsi_buckets_init(&b, n, NULL));
@@ -375,8 +378,8 @@ static void test_buckets_coarse(void) {
         /* two in doubt, the exact weights refused: gives up */
         if (n > 2) {
             for (int64_t i = 0; i < n; ++i) {
-                a[i] = (uint64_t)i, start[i + 1] = start[i] + 1, e[i] = (double)i;
-                key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i] + 1));
+                a[i] = (uint64_t)i + 1, start[i + 1] = start[i] + 1, e[i] = (double)i;
+                key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i]));
             }
             CHECK(pdsi_buckets_init(&b, n, NULL));
             pdsi_buckets_build(&b, key, n, INT64_MAX);
