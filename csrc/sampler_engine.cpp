@@ -406,7 +406,7 @@ class Engine {
     const int64_t *pool = s.pool.data();
     if (d_ == 2) {
       for (int64_t i = 0; i < m; ++i) {
-        if (i + 16 < m) __builtin_prefetch(data_ + pool[i + 16] * 2);
+        if (i + 64 < m) __builtin_prefetch(data_ + pool[i + 64] * 2);
         const double *src = data_ + pool[i] * 2;
         dst[2 * i] = src[0];
         dst[2 * i + 1] = src[1];
