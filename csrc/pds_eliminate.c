@@ -626,7 +626,14 @@ static void copy_task(void *task, int64_t b, int64_t e) {
     int d = L->d;
     for (int64_t k = b; k < e; ++k) {
         int32_t i = L->order[k];
-        memcpy(L->x + k * d, J->x + (int64_t)i * d, sizeof(double) * (size_t)d);
+        double *to = L->x + k * d;
+        const double *from = J->x + (int64_t)i * d;
+        if (d == 2) {
+            /* (a memcpy call a row was 3% of a 2-D 2048-point problem) */
+            to[0] = from[0], to[1] = from[1];
+        } else {
+            memcpy(to, from, sizeof(double) * (size_t)d);
+        }
         L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
     }
 }
