@@ -20,7 +20,10 @@
  * thread count; points are compared by the exact weight rounded to the
  * nearest double (as a float64 computation of the exact sum would rank
  * them). Of two points with equal rounded weight, the one with the smaller
- * input index is removed first. Integer alpha (the default 8) is applied by
+ * input index is removed first. (Small levels rank points by coarse 64-bit
+ * sums that bound the exact ones, and compute the exact weights only of
+ * points whose bounds overlap: the same removals, faster.) Integer alpha
+ * (the default 8) is applied by
  * exponentiation by squaring, other alpha with pow(). On CPUs with AVX-512
  * (detected at run time) distances and contributions are computed eight at
  * a time by the same IEEE operations in the same order: the same bits, so

@@ -344,6 +344,7 @@ static void free_lists(pdsi_level *L) {
         L->list_v = NULL;
         L->list_a = NULL;
         L->wc = NULL;
+        L->list_ids16 = NULL;
         return;
     }
     for (int64_t c = 0; c < L->nb_nchunks; ++c) {
@@ -536,7 +537,7 @@ static pdsi_weight exact_sum(const pdsi_level *L, int32_t k) {
     const double *xk = L->x + (int64_t)k * d;
     pdsi_weight sum = {0, 0};
     for (int64_t t = t0; t < t1; ++t) {
-        int32_t j = L->list_ids[t];
+        int32_t j = L->list_ids16 ? L->list_ids16[t] : L->list_ids[t];
         if (L->removed[j]) continue;
         double key = pdsi_pair_key_any(L->s, xk, L->x + (int64_t)j * d, d, L->s->period);
         pdsi_w_add(&sum, pdsi_contribution(L->s, key));
@@ -580,7 +581,7 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
         if (bq.top >= 0 && bq.head[bq.top] >= 0) {
             /* the likely next removal's list (see heap_tail) */
             int64_t t = start[bq.head[bq.top]];
-            PDSI_PREFETCH(L->list_ids + t);
+            PDSI_PREFETCH(L->list_ids16 ? (const void *)(L->list_ids16 + t) : (const void *)(L->list_ids + t));
             PDSI_PREFETCH(L->list_a + t);
         }
         L->removed[k] = 1;

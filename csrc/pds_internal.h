@@ -563,6 +563,8 @@ typedef struct pdsi_level {
      * neighbour count to its sum: the bound of pdsi_buckets_pop_coarse). */
     uint32_t *list_a;
     uint64_t *wc;
+    uint16_t *list_ids16; /* the coarse run's ids on levels of at most 65536
+                             points (list_ids NULL then) */
     int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
     int tree_only;    /* the sequential run on the tournament tree alone (tests) */
     int parts_always; /* the serial pair pass in parts whenever it can (tests) */
