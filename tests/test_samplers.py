@@ -77,6 +77,19 @@ def test_draw_pool_is_uniform():
         counts[_engine.draw_pool(50, 5, 1, 0, b, 0)] += 1
     expected = 2000 * 5 / 50
     assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)
+    # sparse pools (k <= n / 16: i.i.d. draws with repeats dropped, the
+    # samplers' case) too, every index and every pair of neighbours alike
+    counts, pairs = np.zeros(320), 0
+    for b in range(3000):
+        a = _engine.draw_pool(320, 20, 2, 0, b, 0)
+        assert len(a) == 20 and (np.diff(a) > 0).all()
+        counts[a] += 1
+        pairs += int((np.diff(a) == 1).sum())
+    expected = 3000 * 20 / 320
+    assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)
+    # adjacent indices both drawn: 319 pairs, each with chance (20/320)(19/319)
+    want = 3000 * 319 * (20 / 320) * (19 / 319)
+    assert abs(pairs - want) < 5 * np.sqrt(want)
 
 
 def test_batch_is_the_elimination_of_its_pool():
