@@ -74,14 +74,28 @@ double pdsi_max_radius_log(int dim, double log_volume, int64_t n) {
 }
 
 void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi) {
-    double a = x[k], b = x[k];
-    for (int64_t i = 1; i < m; ++i) {
+    /* four minima and maxima at once: one chain of dependent comparisons
+     * took 3 cycles a point (the values are finite: the order is free) */
+    double a[4], b[4];
+    for (int u = 0; u < 4; ++u) a[u] = b[u] = x[k];
+    int64_t i = 1;
+    for (; i + 4 <= m; i += 4)
+        for (int u = 0; u < 4; ++u) {
+            double v = x[(i + u) * (int64_t)d + k];
+            a[u] = v < a[u] ? v : a[u];
+            b[u] = v > b[u] ? v : b[u];
+        }
+    for (; i < m; ++i) {
         double v = x[i * (int64_t)d + k];
-        a = v < a ? v : a;
-        b = v > b ? v : b;
+        a[0] = v < a[0] ? v : a[0];
+        b[0] = v > b[0] ? v : b[0];
     }
-    *lo = a;
-    *hi = b;
+    for (int u = 1; u < 4; ++u) {
+        a[0] = a[u] < a[0] ? a[u] : a[0];
+        b[0] = b[u] > b[0] ? b[u] : b[0];
+    }
+    *lo = a[0];
+    *hi = b[0];
 }
 
 pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt, int *dim_out,
