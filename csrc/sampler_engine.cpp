@@ -403,7 +403,10 @@ class Engine {
       inflight_.erase(b);
       if (r.code == PDS_ERR_CANCELLED) continue;  // stop(): recomputed later
       ready_[b] = std::move(r);
-      cv_ready_.notify_all();
+      // only the batch next() waits for wakes it (batches finish out of
+      // order; each needless wakeup cost the consumer a trip through the
+      // scheduler on a core a worker was using)
+      if (b == next_) cv_ready_.notify_all();
     }
   }
 
