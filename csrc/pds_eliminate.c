@@ -236,8 +236,8 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
             pdsi_weight sum = {0, 0};
             int64_t at = len, nd = 0;
             /* every candidate but k itself */
-            nd = pdsi_scan_ranges(L, xk, 0, r, nr, 0, k, buf + at, scratch, nd);
-            if (nim == 2) nd = pdsi_scan_ranges(L, xk, 1, r1, nr1, 0, k, buf + at, scratch, nd);
+            nd = pdsi_scan_ranges(L, xk, 0, r, nr, 0, k, buf + at, scratch, nd, NULL);
+            if (nim == 2) nd = pdsi_scan_ranges(L, xk, 1, r1, nr1, 0, k, buf + at, scratch, nd, NULL);
             len = at + nd;
             if (start) start[k - first] = at;
             if (L->s->wide) {

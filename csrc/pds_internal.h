@@ -670,10 +670,12 @@ void pdsi_pairs_subtract_coarse(pdsi_level *L, int32_t k);
 /* ---- the candidate scan and the contributions, vectorized (pds_scan.c) ---- */
 /* Tests the candidates j of the nr ranges r ([r[2u], r[2u + 1])) of image im
  * of the point xk, j >= from and j != skip: appends each within d_max to
- * ids[n], keys[n] (its pdsi_pair_key); returns the new n. Stores up to
- * PDSI_SCAN_SLACK records past the last. */
+ * ids[n], keys[n] (its pdsi_pair_key), and adds one to cnt[j] when cnt is
+ * not NULL; returns the new n. Stores up to PDSI_SCAN_SLACK records past
+ * the last. */
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
-                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n);
+                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
+                         int32_t *cnt);
 /* Replaces each of the n keys by its pdsi_scaled_contribution. */
 void pdsi_scale_contributions(const pdsi_space *s, double *keys, int64_t n);
 

@@ -89,8 +89,9 @@ typedef struct pairs_job {
 } pairs_job;
 
 /* Appends every pair (k, j), j > k, within d_max of the part's points to its
- * list, point k's from first[k]; 0 when out of memory. */
-static int scan_part(pdsi_level *L, part *P, int64_t *first) {
+ * list, point k's from first[k]; with one part (cnt not NULL) also counts
+ * them at both ends. 0 when out of memory. */
+static int scan_part(pdsi_level *L, part *P, int64_t *first, int32_t *cnt) {
     const int d = L->d;
     pds_workspace *ws = L->opt->workspace;
     int32_t r[2 * PDSI_MAX_RANGES], r1[2 * PDSI_MAX_RANGES];
@@ -112,8 +113,10 @@ static int scan_part(pdsi_level *L, part *P, int64_t *first) {
             first[k] = np;
             int32_t *pb = P->pairs.b;
             double *pk = P->pairs.key;
-            np = pdsi_scan_ranges(L, xk, 0, r, nr, k + 1, -1, pb, pk, np);
-            if (nim == 2) np = pdsi_scan_ranges(L, xk, 1, r1, nr1, k + 1, -1, pb, pk, np);
+            int64_t t0 = np;
+            np = pdsi_scan_ranges(L, xk, 0, r, nr, k + 1, -1, pb, pk, np, cnt);
+            if (nim == 2) np = pdsi_scan_ranges(L, xk, 1, r1, nr1, k + 1, -1, pb, pk, np, cnt);
+            if (cnt) cnt[k] += (int32_t)(np - t0);
         }
     }
     P->np = np;
@@ -126,17 +129,20 @@ PDSI_INLINE int64_t pairs_end(const int64_t *first, int32_t k, int32_t k1, int64
 }
 
 /* Phase 1, one part: scan, contributions, counts (own part's in J->cnt,
- * later parts' in xcnt). */
+ * later parts' in xcnt; the last part's, whose pairs all stay in it, in
+ * the scan). */
 static void scan_task(void *task, int64_t b, int64_t e) {
     pairs_job *J = task;
     pdsi_level *L = J->L;
     for (int64_t p = b; p < e; ++p) {
         part *P = &J->part[p];
-        if (J->failed || !scan_part(L, P, J->first)) {
+        /* one part: counted in the scan */
+        if (J->failed || !scan_part(L, P, J->first, P->xcnt ? NULL : J->cnt)) {
             J->failed = 1;
             return;
         }
         pdsi_scale_contributions(L->s, P->pairs.key, P->np);
+        if (!P->xcnt) continue;
         /* (in locals: the counts' stores could alias the part's fields) */
         int32_t *cnt = J->cnt, *xcnt = P->xcnt;
         const int32_t *pb = P->pairs.b, k0 = P->k0, k1 = P->k1;
@@ -144,14 +150,10 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         for (int32_t k = k0; k < k1; ++k) {
             int64_t t0 = first[k], t1 = pairs_end(first, k, k1, np);
             cnt[k] += (int32_t)(t1 - t0);
-            if (xcnt) {
-                for (int64_t t = t0; t < t1; ++t) {
-                    int32_t j = pb[t];
-                    if (j < k1) cnt[j]++;
-                    else xcnt[j - k1]++;
-                }
-            } else {
-                for (int64_t t = t0; t < t1; ++t) cnt[pb[t]]++;
+            for (int64_t t = t0; t < t1; ++t) {
+                int32_t j = pb[t];
+                if (j < k1) cnt[j]++;
+                else xcnt[j - k1]++;
             }
         }
     }

@@ -101,7 +101,7 @@ PDSI_LOAD_T(4)
                                               const double *per, double lim, int plus,       \
                                               const int32_t *r, int nr, int32_t from,        \
                                               int32_t skip, int32_t *pb, double *pk,         \
-                                              int64_t np) {                                  \
+                                              int64_t np, int32_t *cnt) {                    \
         __m512d q[D], period[D];                                                            \
         for (int i = 0; i < (D); ++i) {                                                     \
             q[i] = _mm512_set1_pd(plus ? -xk[i] : xk[i]);                                   \
@@ -132,6 +132,14 @@ PDSI_LOAD_T(4)
                 __mmask8 in = _mm512_mask_cmp_pd_mask((__mmask8)valid, key, vlim, _CMP_LT_OQ); \
                 _mm512_storeu_pd(pk + np, _mm512_maskz_compress_pd(in, key));               \
                 _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
+                if (cnt) {                                                                  \
+                    /* the found candidates' counts: consecutive, so one masked \
+                     * add (the pass that did it afterwards was 4% of a 2-D    \
+                     * 2048-point problem) */                                  \
+                    __m256i c_ = _mm256_maskz_loadu_epi32(in, cnt + j);                      \
+                    c_ = _mm256_add_epi32(c_, _mm256_set1_epi32(1));                        \
+                    _mm256_mask_storeu_epi32(cnt + j, in, c_);                              \
+                }                                                                           \
                 np += __builtin_popcount(in);                                               \
                 ids = _mm256_add_epi32(ids, step);                                          \
             }                                                                               \
@@ -328,23 +336,25 @@ static int64_t scan_narrow(const pdsi_level *L, const double *xk, int im, int32_
 }
 
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
-                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n) {
+                         int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
+                         int32_t *cnt) {
 #if PDSI_WIDE
     if (L->s->wide) {
         const double lim = L->s->search2, *per = L->s->period, *xs = L->xs;
         int d = L->d;
         int64_t m = L->m;
         if (d == 2 && L->s->images == 1)
-            return (xs ? scan2_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
-                       : scan2_wide(L->x, 2, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
+            return (xs ? scan2_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n, cnt)
+                       : scan2_wide(L->x, 2, xk, per, lim, 0, r, nr, from, skip, ids, keys, n, cnt));
         if (d == 3 && L->s->images == 1)
-            return (xs ? scan3_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n)
-                       : scan3_wide(L->x, 3, xk, per, lim, 0, r, nr, from, skip, ids, keys, n));
+            return (xs ? scan3_columns(xs, m, xk, per, lim, 0, r, nr, from, skip, ids, keys, n, cnt)
+                       : scan3_wide(L->x, 3, xk, per, lim, 0, r, nr, from, skip, ids, keys, n, cnt));
         if (d == 4 && (L->s->images == 1 || lim < 2.0))
-            return (xs ? scan4_columns(xs, m, xk, per, lim, im, r, nr, from, skip, ids, keys, n)
-                       : scan4_wide(L->x, 4, xk, per, lim, im, r, nr, from, skip, ids, keys, n));
+            return (xs ? scan4_columns(xs, m, xk, per, lim, im, r, nr, from, skip, ids, keys, n, cnt)
+                       : scan4_wide(L->x, 4, xk, per, lim, im, r, nr, from, skip, ids, keys, n, cnt));
     }
 #endif
+    int64_t n0 = n;
     for (int u = 0; u < nr; ++u) {
         int32_t j0 = r[2 * u] > from ? r[2 * u] : from, j1 = r[2 * u + 1];
         if (j0 <= skip && skip < j1) {
@@ -353,6 +363,8 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
         }
         if (j0 < j1) n = scan_narrow(L, xk, im, j0, j1, ids, keys, n);
     }
+    if (cnt)
+        for (int64_t t = n0; t < n; ++t) cnt[ids[t]]++;
     return n;
 }
 
