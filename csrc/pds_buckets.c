@@ -31,12 +31,14 @@ PDSI_INLINE int64_t bucket_of(const pdsi_buckets *b, uint64_t key) {
     return to > 0 ? to : 0;
 }
 
-int pdsi_buckets_init(pdsi_buckets *b, int64_t m, pds_workspace *ws) {
-    /* about eight points a bucket in the octave of the largest weights (two
-     * made no fewer scans, and the heads did not stay in cache: 2-D 2048 ->
-     * 256 on new points each call, 361 -> 353 us) */
-    int f = 4;
-    while (f < 12 && ((int64_t)1 << (f + 3)) < m) ++f;
+int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws) {
+    /* about 2^spread points a bucket in the octave of the largest weights:
+     * 2 for pdsi_buckets_pop (8 made 1-D 100k -> 12.5k 565 -> 640 ns a
+     * point); 8 for pdsi_buckets_pop_coarse (2 made no fewer scans, and the
+     * heads did not stay in cache: 2-D 2048 -> 256 on new points each call,
+     * 361 -> 353 us) */
+    int f = 7 - spread;
+    while (f < 15 - spread && ((int64_t)1 << (f + spread)) < m) ++f;
     b->shift = 52 - f;
     b->nb = (int64_t)OCTAVES << f;
     b->head = pdsi_ws_take(ws, PDSI_WS_BUCKETS, sizeof(int32_t) * (size_t)(b->nb + m));

@@ -494,8 +494,9 @@ typedef struct pdsi_buckets {
 } pdsi_buckets;
 #define PDSI_BUCKETS_EMPTY (-1)
 #define PDSI_BUCKETS_GAVE_UP (-2)
-/* Allocates a queue for m points (from ws when not NULL); 0 when out of memory. */
-int pdsi_buckets_init(pdsi_buckets *b, int64_t m, pds_workspace *ws);
+/* Allocates a queue for m points, about 2^spread a bucket at the top (from
+ * ws when not NULL); 0 when out of memory. */
+int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws);
 /* Fills it: point k with key[k] (pdsi_tourney_key of its rounded weight; 0:
  * not in the queue). Pops give up once they have scanned `budget` points. */
 void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t budget);
@@ -653,6 +654,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 #define PDSI_NARROW 4 /* no AVX-512: the SSE2 / scalar scan and contributions */
 #define PDSI_PARTS 8  /* the serial pair pass in parts on levels of any size */
 #define PDSI_EXACT 16 /* serial levels without the coarse run (pds_pairs.c) */
+#define PDSI_COARSE 32 /* the coarse run also on 1-D and lattice-like levels */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);
@@ -676,6 +678,10 @@ void pdsi_pairs_subtract_coarse(pdsi_level *L, int32_t k);
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
                          int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
                          int32_t *cnt);
+/* Whether pdsi_scan_ranges runs vector code on this level (its counts then
+ * cost one masked add per eight candidates; elsewhere a pass afterwards
+ * over the pairs measured faster than counting in the scan). */
+int pdsi_scan_is_wide(const pdsi_level *L);
 /* Replaces each of the n keys by its pdsi_scaled_contribution. */
 void pdsi_scale_contributions(const pdsi_space *s, double *keys, int64_t n);
 

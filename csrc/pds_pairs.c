@@ -129,20 +129,21 @@ PDSI_INLINE int64_t pairs_end(const int64_t *first, int32_t k, int32_t k1, int64
 }
 
 /* Phase 1, one part: scan, contributions, counts (own part's in J->cnt,
- * later parts' in xcnt; the last part's, whose pairs all stay in it, in
- * the scan). */
+ * later parts' in xcnt; a part without crossing pairs, scanned by vector
+ * code, counts in the scan). */
 static void scan_task(void *task, int64_t b, int64_t e) {
     pairs_job *J = task;
     pdsi_level *L = J->L;
     for (int64_t p = b; p < e; ++p) {
         part *P = &J->part[p];
-        /* one part: counted in the scan */
-        if (J->failed || !scan_part(L, P, J->first, P->xcnt ? NULL : J->cnt)) {
+        /* one part, scanned by vector code: counted in the scan */
+        int counted = !P->xcnt && pdsi_scan_is_wide(L);
+        if (J->failed || !scan_part(L, P, J->first, counted ? J->cnt : NULL)) {
             J->failed = 1;
             return;
         }
         pdsi_scale_contributions(L->s, P->pairs.key, P->np);
-        if (!P->xcnt) continue;
+        if (counted) continue;
         /* (in locals: the counts' stores could alias the part's fields) */
         int32_t *cnt = J->cnt, *xcnt = P->xcnt;
         const int32_t *pb = P->pairs.b, k0 = P->k0, k1 = P->k1;
@@ -150,10 +151,14 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         for (int32_t k = k0; k < k1; ++k) {
             int64_t t0 = first[k], t1 = pairs_end(first, k, k1, np);
             cnt[k] += (int32_t)(t1 - t0);
-            for (int64_t t = t0; t < t1; ++t) {
-                int32_t j = pb[t];
-                if (j < k1) cnt[j]++;
-                else xcnt[j - k1]++;
+            if (xcnt) {
+                for (int64_t t = t0; t < t1; ++t) {
+                    int32_t j = pb[t];
+                    if (j < k1) cnt[j]++;
+                    else xcnt[j - k1]++;
+                }
+            } else {
+                for (int64_t t = t0; t < t1; ++t) cnt[pb[t]]++;
             }
         }
     }
@@ -189,8 +194,7 @@ static void scan_task(void *task, int64_t b, int64_t e) {
         (void)cs;                                                                           \
         for (int32_t k = P->k0; k < k1; ++k) {                                              \
             int32_t at = pos[k];                                                            \
-            WT sum;                                                                         \
-            memset(&sum, 0, sizeof sum);                                                    \
+            WT sum = {0};                                                                   \
             for (int64_t t = first[k], t1 = pairs_end(first, k, k1, np); t < t1; ++t) {     \
                 int32_t b = pb[t];                                                          \
                 double v = pv[t];                                                           \

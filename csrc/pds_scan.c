@@ -335,6 +335,18 @@ static int64_t scan_narrow(const pdsi_level *L, const double *xk, int im, int32_
     }
 }
 
+int pdsi_scan_is_wide(const pdsi_level *L) {
+#if PDSI_WIDE
+    int d = L->d;
+    return L->s->wide && ((d == 2 || d == 3) ? L->s->images == 1
+                          : d == 4 ? (L->s->images == 1 || L->s->search2 < 2.0)
+                                   : 0);
+#else
+    (void)L;
+    return 0;
+#endif
+}
+
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
                          int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
                          int32_t *cnt) {

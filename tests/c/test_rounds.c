@@ -59,11 +59,13 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
      * buckets crowd), then the serial path of small levels (each pair once)
      * where it applies, with either */
     /* (and without AVX-512: the SSE2 and scalar scan) */
-    /* (and the serial path on exact weights without the coarse run) */
-    static const int paths[6] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
+    /* (and the serial path on exact weights without the coarse run, and
+     * with it where it is not used: 1-D, lattices; there it gives up, at
+     * once or near the end, and the level runs again on exact weights) */
+    static const int paths[7] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
                                  PDSI_SERIAL | PDSI_NARROW, PDSI_NARROW,
-                                 PDSI_SERIAL | PDSI_EXACT};
-    for (int p = 0; p < 6; ++p) {
+                                 PDSI_SERIAL | PDSI_EXACT, PDSI_SERIAL | PDSI_COARSE};
+    for (int p = 0; p < 7; ++p) {
         CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, paths[p], got, &e) == PDS_OK);
         int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
         if (!same) fprintf(stderr, "%s: path %d differs\n", what, paths[p]);
@@ -134,6 +136,17 @@ static void test_ties(void) {
     compare("duplicates and a cluster", x, m, 2, m / 9, &o);
     o.weight_limiting = 0;
     compare("duplicates, no weight limiting", x, m, 2, m / 9, &o);
+    /* the lattice turned by an angle: no coordinate repeats, but the
+     * weights tie up to rounding (the coarse run gives up at its first
+     * removal and the level runs again on exact weights) */
+    double c = cos(0.3), sn = sin(0.3);
+    for (int64_t i = 0; i < m; ++i) {
+        double u = (double)(i % side) / side, v = (double)(i / side) / side;
+        x[2 * i] = c * u - sn * v, x[2 * i + 1] = sn * u + c * v;
+    }
+    o.periodic = 0;
+    o.weight_limiting = 1;
+    compare("turned lattice", x, m, 2, m / 6, &o);
     free(x);
 }
 
@@ -247,7 +260,7 @@ static void test_buckets(void) {
             out[i] = key[i] == 0;
         }
         pdsi_buckets b;
-        CHECK(pdsi_buckets_init(&b, n, NULL));
+        CHECK(pdsi_buckets_init(&b, n, 1, NULL));
         pdsi_buckets_build(&b, key, n, INT64_MAX);
         for (;;) {
             int64_t best = -1;
@@ -280,7 +293,7 @@ static void test_buckets(void) {
         /* equal weights share a bucket: the pops scan it all and give up
          * past the budget, with every point still in the queue */
         for (int64_t i = 0; i < n; ++i) w[i] = pdsi_fixed(3.0), key[i] = pdsi_tourney_key(3.0);
-        CHECK(pdsi_buckets_init(&b, n, NULL));
+        CHECK(pdsi_buckets_init(&b, n, 1, NULL));
         pdsi_buckets_build(&b, key, n, 2 * n);
         int64_t pops = 0;
         int32_t got;
@@ -336,7 +349,7 @@ static void test_buckets_coarse(void) {
             a[i] += (uint64_t)deg; /* the queue reads the bounds */
         }
         pdsi_buckets b;
-        CHECK(pdsi_buckets_init(&b, n, NULL));
+        CHECK(pdsi_buckets_init(&b, n, 3, NULL));
         pdsi_buckets_build(&b, key, n, INT64_MAX);
         exact_table T = {e, 0, INT64_MAX};
         for (;;) {
@@ -370,7 +383,7 @@ static void test_buckets_coarse(void) {
                 a[i] = 1002, start[i + 1] = start[i] + 2, e[i] = 1001.0;
                 key[i] = pdsi_tourney_key(1002.0);
             }
-            CHECK(pdsi_buckets_init(&b, n, NULL));
+            CHECK(pdsi_buckets_init(&b, n, 3, NULL));
             pdsi_buckets_build(&b, key, n, INT64_MAX);
             CHECK(pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &T) == PDSI_BUCKETS_GAVE_UP);
             pdsi_buckets_free(&b, NULL);
@@ -381,7 +394,7 @@ static void test_buckets_coarse(void) {
                 a[i] = (uint64_t)i + 1, start[i + 1] = start[i] + 1, e[i] = (double)i;
                 key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i]));
             }
-            CHECK(pdsi_buckets_init(&b, n, NULL));
+            CHECK(pdsi_buckets_init(&b, n, 3, NULL));
             pdsi_buckets_build(&b, key, n, INT64_MAX);
             exact_table none = {e, 0, 0};
             CHECK(pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &none) == PDSI_BUCKETS_GAVE_UP);

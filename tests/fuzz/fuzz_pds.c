@@ -360,6 +360,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             REQUIRE(st2 == PDS_OK, "status %d on exact weights: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the exact weights differ from the coarse run");
+            /* and with the coarse run wherever the serial path goes */
+            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, PDSI_SERIAL | PDSI_COARSE, again, &e2);
+            REQUIRE(st2 == PDS_OK, "status %d with the coarse run forced: %s", (int)st2, e2.message);
+            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
+                    "the coarse run forced differs");
             /* and so does a workspace, twice (the second time it holds the
              * first call's buffers) */
             o2.workspace = pds_workspace_new();
