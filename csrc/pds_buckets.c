@@ -64,15 +64,23 @@ void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t
     b->budget = budget;
 }
 
+/* the highest non-empty bucket (b->top moved down to it), or
+ * PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_GAVE_UP past the scan budget */
+PDSI_INLINE int64_t top_bucket(pdsi_buckets *b) {
+    int64_t t = b->top;
+    while (t >= 0 && b->head[t] < 0) --t;
+    b->top = t;
+    if (t < 0) return PDSI_BUCKETS_EMPTY;
+    if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+    return t;
+}
+
 int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *tie,
                          uint64_t *key_out) {
     int32_t *head = b->head, *next = b->next;
     for (;;) {
-        int64_t t = b->top;
-        while (t >= 0 && head[t] < 0) --t;
-        b->top = t;
-        if (t < 0) return PDSI_BUCKETS_EMPTY;
-        if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+        int64_t t = top_bucket(b);
+        if (t < 0) return (int32_t)t;
         int32_t *link = &head[t], *best_link = NULL, best = -1;
         uint64_t best_key = 0;
         int64_t seen = 0;
@@ -127,11 +135,8 @@ int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *up, const int64
                                 const int32_t *tie, double (*exact)(void *, int32_t), void *ctx) {
     int32_t *head = b->head, *next = b->next;
     for (;;) {
-        int64_t t = b->top;
-        while (t >= 0 && head[t] < 0) --t;
-        b->top = t;
-        if (t < 0) return PDSI_BUCKETS_EMPTY;
-        if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+        int64_t t = top_bucket(b);
+        if (t < 0) return (int32_t)t;
         /* best: the largest coarse sum (equal: the smaller tie), and the
          * two largest bounds that stay here, and whose the first is */
         int32_t *link = &head[t], *best_link = NULL, best = -1, bound1_of = -1;

@@ -350,21 +350,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             REQUIRE(st2 == PDS_OK, "status %d in parts: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the pair pass in parts differs");
-            /* and the serial path with the tree alone (no bucket queue) */
-            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, PDSI_SERIAL | PDSI_TREE_ONLY, again, &e2);
-            REQUIRE(st2 == PDS_OK, "status %d on the tree alone: %s", (int)st2, e2.message);
-            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
-                    "the tree alone differs from the bucket queue");
-            /* and the serial path on exact weights (no coarse run) */
-            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, PDSI_SERIAL | PDSI_EXACT, again, &e2);
-            REQUIRE(st2 == PDS_OK, "status %d on exact weights: %s", (int)st2, e2.message);
-            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
-                    "the exact weights differ from the coarse run");
-            /* and with the coarse run wherever the serial path goes */
-            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, PDSI_SERIAL | PDSI_COARSE, again, &e2);
-            REQUIRE(st2 == PDS_OK, "status %d with the coarse run forced: %s", (int)st2, e2.message);
-            REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
-                    "the coarse run forced differs");
+            /* and the serial path with the tree alone (no bucket queue), on
+             * exact weights (no coarse run), and with the coarse run also
+             * where it is not used (1-D, lattices) */
+            static const struct {
+                int flags;
+                const char *what;
+            } serial_runs[] = {{PDSI_SERIAL | PDSI_TREE_ONLY, "the tree alone"},
+                               {PDSI_SERIAL | PDSI_EXACT, "exact weights"},
+                               {PDSI_SERIAL | PDSI_COARSE, "the coarse run forced"}};
+            for (size_t v = 0; v < sizeof serial_runs / sizeof serial_runs[0]; ++v) {
+                st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, serial_runs[v].flags, again, &e2);
+                REQUIRE(st2 == PDS_OK, "status %d with %s: %s", (int)st2, serial_runs[v].what,
+                        e2.message);
+                REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
+                        "%s differs from the default run", serial_runs[v].what);
+            }
             /* and so does a workspace, twice (the second time it holds the
              * first call's buffers) */
             o2.workspace = pds_workspace_new();
