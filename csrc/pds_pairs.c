@@ -167,8 +167,9 @@ static void scan_task(void *task, int64_t b, int64_t e) {
 /* Phase 2, one part: the lists and weights of its pairs, point k's with its
  * fill position and weight in registers (its entries from smaller points
  * are already in, its own follow); each contribution goes to both ends. A
- * macro for the two entry types (T, and how an entry is made from the
- * scaled double v).
+ * macro for the entry types: T and ENTRY, a list entry made from the
+ * scaled double v; WT, TERM and ADD, the weights' type, a weight's term
+ * (from v or the entry e) and how it is added; IDT, the ids' type.
  *
  * The second end's entries land in as many places as there are lists open
  * at once (thousands on SO(3) 8000 -> 200: 22 MB of lists, each written
