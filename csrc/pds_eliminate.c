@@ -469,9 +469,7 @@ static pds_status heap_tail(pdsi_level *L, int64_t left, int32_t *rm, double *rm
                     int32_t h = bq.head[bq.top];
                     int64_t t = L->list_start[h];
                     PDSI_PREFETCH(L->list_ids + t);
-                    PDSI_PREFETCH(L->list_c   ? (const void *)(L->list_c + t)
-                                  : L->list_v ? (const void *)(L->list_v + t)
-                                              : (const void *)(L->list_a + t));
+                    PDSI_PREFETCH(L->list_c ? (const void *)(L->list_c + t) : (const void *)(L->list_v + t));
                 }
                 remove_point(L, k, key_weight(key), rm, rm_w, count);
                 done++;
@@ -596,6 +594,27 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
     pdsi_buckets_free(&bq, ws);
     *gave_up = done < left;
     return PDS_OK;
+}
+
+/* The level's weights: on the serial path (each pair once; the coarse run's
+ * lists when `coarse`) when `serial` and it has the memory, else by the
+ * per-point pass with neighbour lists when `lists` (with contributions
+ * when `keep`) or without. Returns whether the serial path took them. */
+static int weigh_level(pdsi_level *L, int serial, int coarse, int lists, int keep) {
+    uint8_t *removed = L->removed;
+    L->removed = NULL; /* nothing removed yet: skip the test */
+    serial = serial && pdsi_weigh_pairs(L, coarse);
+    /* The rounds' lists keep contributions only for d > 3 (`keep`): in 2-D
+     * and 3-D recomputing them at each removal measured faster than
+     * writing and reading back 16 more bytes an entry (2-D 1M -> 125k,
+     * 2 threads 0.97 -> 0.88 s, 2-D 500k 0.48 -> 0.37 s, 3-D 1M and S^2 1M
+     * equal; also without AVX-512), in a fifth of the memory; with more
+     * coordinates a distance costs more (5-D 30k: 2.2 vs 2.65 s with them). */
+    if (!serial &&
+        (!lists || !(weigh_with_lists(L, keep) || (keep && weigh_with_lists(L, 0)))))
+        pdsi_parallel(L->opt, L->grid.ncell, 64, weigh_task, L);
+    L->removed = removed;
+    return serial;
 }
 
 /* Whether the level looks like a lattice or is full of duplicates: more
@@ -787,8 +806,6 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
 
     STAMP("copy");
     if (s->search2 > 0.0 && m > n) {
-        uint8_t *removed = L.removed;
-        L.removed = NULL; /* nothing removed yet: skip the test */
         int is_serial = contribs && serial_level(&L, pairs, serial_ok);
         /* 1-D: r_max is the spacing of the densest packing, and the
          * elimination gets close to it: the last weights are tiny terms of
@@ -796,19 +813,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
          * coarse run would give up near its end (1-D 4000 -> 500: 0.87
          * against 1.6 ms) */
         if (is_serial && coarse_ok && !coarse_always && (d == 1 || lattice_like(&L))) coarse_ok = 0;
-        serial = is_serial && pdsi_weigh_pairs(&L, coarse_ok);
-        /* The rounds' lists keep contributions only for d > 3: in 2-D and
-         * 3-D recomputing them at each removal measured faster than
-         * writing and reading back 16 more bytes an entry (2-D 1M -> 125k,
-         * 2 threads 0.97 -> 0.88 s, 2-D 500k 0.48 -> 0.37 s, 3-D 1M and
-         * S^2 1M equal; also without AVX-512), in a fifth of the memory;
-         * with more coordinates a distance costs more (5-D 30k: 2.2 vs
-         * 2.65 s with them). */
-        int keep = contribs && d > 3;
-        if (!serial &&
-            (!lists || !(weigh_with_lists(&L, keep) || (keep && weigh_with_lists(&L, 0)))))
-            pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
-        L.removed = removed;
+        serial = weigh_level(&L, is_serial, coarse_ok, lists, contribs && d > 3);
         if (cancelled(opt)) {
             st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
             goto done;
@@ -831,11 +836,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
             memset(L.w, 0, sizeof(pdsi_weight) * (size_t)m);
             memset(L.removed, 0, (size_t)m);
             count = 0;
-            uint8_t *removed = L.removed;
-            L.removed = NULL;
-            serial = pdsi_weigh_pairs(&L, 0);
-            L.removed = removed;
-            if (!serial) pdsi_parallel(opt, L.grid.ncell, 64, weigh_task, &L);
+            serial = weigh_level(&L, 1, 0, lists, contribs && d > 3);
         } else {
             left = 0;
         }
