@@ -4,13 +4,15 @@
  *
  * Uniform points in [0,1)^d, periodic (unless periodic is 0); with metric
  * so3 or sphere, Gaussian rows instead (uniform rotations / directions; not
- * periodic). With threads > 1 a small pthread
- * parallel-for (the driver's, not the core's) is passed in the options.
+ * periodic). With threads > 1 a small parallel-for over a persistent pool
+ * of spinning threads (the driver's, not the core's; like torch's OpenMP
+ * threads, not a thread created per call) is passed in the options.
  * Prints seconds and a checksum of the indices. */
 #define _POSIX_C_SOURCE 200809L
 #include "pds.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,21 +31,68 @@ static void *run_job(void *p) {
     return NULL;
 }
 
-/* splits [begin, end) into `threads` contiguous pieces, one thread each */
+/* A persistent pool, as torch's OpenMP threads are: between calls the
+ * workers spin on a call counter (libgomp spins too before it sleeps), so
+ * a parallel call costs about what it costs in the operator instead of a
+ * thread creation. pthread_for splits [begin, end) into `threads`
+ * contiguous pieces; the calling thread runs the first. */
+typedef struct worker_arg {
+    int index;
+} worker_arg;
+static int pool_threads;
+static pthread_t pool_th[64];
+static worker_arg pool_arg[64];
+static job pool_jobs[64];
+static _Atomic long pool_call;
+static _Atomic int pool_left, pool_quit;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SPIN() __builtin_ia32_pause()
+#else
+#define SPIN() ((void)0)
+#endif
+
+static void *pool_worker(void *p) {
+    int me = ((worker_arg *)p)->index;
+    long seen = 0;
+    for (;;) {
+        long c;
+        while ((c = atomic_load_explicit(&pool_call, memory_order_acquire)) == seen) {
+            if (atomic_load_explicit(&pool_quit, memory_order_relaxed)) return NULL;
+            SPIN();
+        }
+        seen = c;
+        run_job(&pool_jobs[me]);
+        atomic_fetch_sub_explicit(&pool_left, 1, memory_order_acq_rel);
+    }
+}
+
+static void pool_start(int t) {
+    pool_threads = t;
+    for (int k = 1; k < t; ++k) {
+        pool_arg[k].index = k;
+        pthread_create(&pool_th[k], NULL, pool_worker, &pool_arg[k]);
+    }
+}
+
+static void pool_stop(void) {
+    atomic_store(&pool_quit, 1);
+    for (int k = 1; k < pool_threads; ++k) pthread_join(pool_th[k], NULL);
+}
+
 static void pthread_for(void *user, int64_t begin, int64_t end, int64_t grain, pds_range_fn fn,
                         void *task) {
     int t = *(int *)user;
     (void)grain;
-    pthread_t th[64];
-    job jobs[64];
     int64_t n = end - begin;
     for (int k = 0; k < t; ++k) {
-        jobs[k].fn = fn, jobs[k].task = task;
-        jobs[k].b = begin + n * k / t, jobs[k].e = begin + n * (k + 1) / t;
-        if (k) pthread_create(&th[k], NULL, run_job, &jobs[k]);
+        pool_jobs[k].fn = fn, pool_jobs[k].task = task;
+        pool_jobs[k].b = begin + n * k / t, pool_jobs[k].e = begin + n * (k + 1) / t;
     }
-    run_job(&jobs[0]);
-    for (int k = 1; k < t; ++k) pthread_join(th[k], NULL);
+    atomic_store_explicit(&pool_left, t - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pool_call, 1, memory_order_release);
+    run_job(&pool_jobs[0]);
+    while (atomic_load_explicit(&pool_left, memory_order_acquire) > 0) SPIN();
 }
 
 static double now(void) {
@@ -106,7 +155,7 @@ int main(int argc, char **argv) {
     o.periodic = periodic;
     o.metric = so3 ? PDS_METRIC_SO3 : sphere ? PDS_METRIC_SPHERE : PDS_METRIC_EUCLIDEAN;
     o.progressive = progressive;
-    if (threads > 1) o.parallel_for = pthread_for, o.parallel_user = &threads;
+    if (threads > 1) o.parallel_for = pthread_for, o.parallel_user = &threads, pool_start(threads);
     /* PDS_WORKSPACE=1 in the environment: one workspace for all repetitions */
     pds_workspace *ws = getenv("PDS_WORKSPACE") ? pds_workspace_new() : NULL;
     o.workspace = ws;
@@ -132,6 +181,7 @@ int main(int argc, char **argv) {
            (long long)m, (long long)n, d, threads, progressive, best, best * 1e9 / m, best_cpu, best_main,
            (unsigned long long)sum);
     pds_workspace_free(ws);
+    if (threads > 1) pool_stop();
     free(x);
     free(out);
     return 0;
