@@ -306,7 +306,9 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
     J.first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
     /* parts split at the cell that holds the point where the work reaches
      * the part's share (the scan overwrites first[]) */
-    int weighted = J.nparts > 1 && L->s->images == 2 && J.first;
+    /* (so3 grids are dense: cell_of holds full cell indices, as
+     * pdsi_grid_cell returns) */
+    int weighted = J.nparts > 1 && L->s->images == 2 && !L->grid.keys && J.first;
     if (weighted) work_before(L, J.first);
     int64_t c = 0;
     for (int p = 0; p < J.nparts; ++p) {
