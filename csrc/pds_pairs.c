@@ -305,9 +305,9 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
     J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->parts_always) ? PARTS : 1;
     J.first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
     /* parts split at the cell that holds the point where the work reaches
-     * the part's share (the scan overwrites first[]) */
-    /* (so3 grids are dense: cell_of holds full cell indices, as
-     * pdsi_grid_cell returns) */
+     * the part's share (the scan overwrites first[] later; so3 grids are
+     * dense, where cell_of holds the full cell indices pdsi_grid_cell
+     * returns) */
     int weighted = J.nparts > 1 && L->s->images == 2 && !L->grid.keys && J.first;
     if (weighted) work_before(L, J.first);
     int64_t c = 0;
