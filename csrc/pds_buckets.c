@@ -17,7 +17,7 @@
  *
  * Many equal or nearly equal weights (a lattice, duplicates) would crowd a
  * few buckets and make each scan long; past a budget of scanned points the
- * queue gives up (pdsi_buckets_pop returns PDSI_BUCKETS_GAVE_UP) and the
+ * queue gives up (pdsi_buckets_pop returns PDSI_BUCKETS_CROWDED) and the
  * caller goes on with the tree, which finds the same maxima. */
 #include "pds_internal.h"
 
@@ -31,6 +31,15 @@ PDSI_INLINE int64_t bucket_of(const pdsi_buckets *b, uint64_t key) {
     return to > 0 ? to : 0;
 }
 
+/* 2^f buckets an octave for m points */
+static int init_bits(pdsi_buckets *b, int64_t m, int f, pds_workspace *ws) {
+    b->shift = 52 - f;
+    b->nb = (int64_t)OCTAVES << f;
+    b->head = pdsi_ws_take(ws, PDSI_WS_BUCKETS, sizeof(int32_t) * (size_t)(b->nb + m));
+    b->next = b->head ? b->head + b->nb : NULL;
+    return b->head != NULL;
+}
+
 int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws) {
     /* about 2^spread points a bucket in the octave of the largest weights:
      * 2 for pdsi_buckets_pop (8 made 1-D 100k -> 12.5k 565 -> 640 ns a
@@ -39,11 +48,18 @@ int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws)
      * 361 -> 353 us) */
     int f = 7 - spread;
     while (f < 15 - spread && ((int64_t)1 << (f + spread)) < m) ++f;
-    b->shift = 52 - f;
-    b->nb = (int64_t)OCTAVES << f;
-    b->head = pdsi_ws_take(ws, PDSI_WS_BUCKETS, sizeof(int32_t) * (size_t)(b->nb + m));
-    b->next = b->head ? b->head + b->nb : NULL;
-    return b->head != NULL;
+    return init_bits(b, m, f, ws);
+}
+
+/* 64 times as many buckets an octave, up to max(2^20, 64 m) buckets */
+#define REFINE_BITS 6
+
+int pdsi_buckets_refine(pdsi_buckets *b, int64_t m, pds_workspace *ws) {
+    int f = 52 - b->shift + REFINE_BITS;
+    int64_t most = m * 64 > ((int64_t)1 << 20) ? m * 64 : ((int64_t)1 << 20);
+    pdsi_buckets_free(b, ws);
+    if (((int64_t)OCTAVES << f) > most) return 0;
+    return init_bits(b, m, f, ws);
 }
 
 void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t budget) {
@@ -65,13 +81,13 @@ void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t
 }
 
 /* the highest non-empty bucket (b->top moved down to it), or
- * PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_GAVE_UP past the scan budget */
+ * PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_CROWDED past the scan budget */
 PDSI_INLINE int64_t top_bucket(pdsi_buckets *b) {
     int64_t t = b->top;
     while (t >= 0 && b->head[t] < 0) --t;
     b->top = t;
     if (t < 0) return PDSI_BUCKETS_EMPTY;
-    if (b->scanned > b->budget) return PDSI_BUCKETS_GAVE_UP;
+    if (b->scanned > b->budget) return PDSI_BUCKETS_CROWDED;
     return t;
 }
 

@@ -552,6 +552,18 @@ static double exact_weight(void *task, int32_t k) {
     return pdsi_w_round(exact_sum(L, k));
 }
 
+/* Files the live points of the coarse run by their bounds (wc), keys[] as
+ * scratch; pops may scan 8 points a live point and 24 a removal left. */
+static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *keys,
+                              int64_t left) {
+    int64_t m = L->m, live = 0;
+    for (int64_t k = 0; k < m; ++k) {
+        keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
+        live += !L->removed[k];
+    }
+    pdsi_buckets_build(bq, keys, m, BUCKET_BUDGET_POINTS * live + BUCKET_BUDGET_REMOVALS * left);
+}
+
 static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t *count,
                               int *gave_up, pds_error *err) {
     int64_t m = L->m;
@@ -565,16 +577,23 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
         pdsi_buckets_free(&bq, ws);
         return PDS_OK;
     }
-    for (int64_t k = 0; k < m; ++k) {
-        L->wc[k] += (uint64_t)(start[k + 1] - start[k]); /* the bound */
-        keys[k] = pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
-    }
-    pdsi_buckets_build(&bq, keys, m, BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
-    pdsi_ws_give(ws, keys);
+    for (int64_t k = 0; k < m; ++k) L->wc[k] += (uint64_t)(start[k + 1] - start[k]); /* the bound */
+    fill_coarse_queue(L, &bq, keys, left);
     exact_job J = {L, start[m] / 8 + 4096};
     int64_t done = 0;
     while (done < left) {
         int32_t k = pdsi_buckets_pop_coarse(&bq, L->wc, start, L->tie, exact_weight, &J);
+        if (k == PDSI_BUCKETS_CROWDED) {
+            /* Crowded buckets, not a tie: nearly equal bounds (in a tight
+             * cluster, where every point neighbours every other, the points
+             * near its middle weigh within 1/1000 of each other). Finer
+             * buckets, filled from the live points' bounds, and on. SO(3)
+             * 8000 -> 200 with 70% of the poses near four views, 1 thread:
+             * 280-310 ms (the level again on exact weights) -> 100-120 ms. */
+            if (!pdsi_buckets_refine(&bq, m, ws)) break;
+            fill_coarse_queue(L, &bq, keys, left - done);
+            continue;
+        }
         if (k < 0) break;
         if (bq.top >= 0 && bq.head[bq.top] >= 0) {
             /* the likely next removal's list (see heap_tail) */
@@ -588,10 +607,12 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
         done++;
         if ((done & 4095) == 0 && cancelled(L->opt)) {
             pdsi_buckets_free(&bq, ws);
+            pdsi_ws_give(ws, keys);
             return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
         }
     }
     pdsi_buckets_free(&bq, ws);
+    pdsi_ws_give(ws, keys);
     *gave_up = done < left;
     return PDS_OK;
 }

@@ -494,16 +494,23 @@ typedef struct pdsi_buckets {
 } pdsi_buckets;
 #define PDSI_BUCKETS_EMPTY (-1)
 #define PDSI_BUCKETS_GAVE_UP (-2)
+#define PDSI_BUCKETS_CROWDED (-3) /* past the scan budget (the queue is intact) */
 /* Allocates a queue for m points, about 2^spread a bucket at the top (from
  * ws when not NULL); 0 when out of memory. */
 int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws);
+/* Crowded buckets (a pop gave up past its scan budget: many nearly equal
+ * keys, as in a tight cluster): frees the queue and allocates it again,
+ * empty, with 64 times as many buckets an octave, for pdsi_buckets_build.
+ * 0 (and nothing held) when that would pass max(2^20, 64 m) buckets, or
+ * out of memory. */
+int pdsi_buckets_refine(pdsi_buckets *b, int64_t m, pds_workspace *ws);
 /* Fills it: point k with key[k] (pdsi_tourney_key of its rounded weight; 0:
  * not in the queue). Pops give up once they have scanned `budget` points. */
 void pdsi_buckets_build(pdsi_buckets *b, const uint64_t *key, int64_t m, int64_t budget);
 /* Takes the point of largest current key (pdsi_tourney_key of
  * pdsi_w_round(w[k])), equal keys by the smaller tie[k], out of the queue;
  * its key in *key_out. PDSI_BUCKETS_EMPTY when no point is left,
- * PDSI_BUCKETS_GAVE_UP past the budget (the queue is then unchanged). */
+ * PDSI_BUCKETS_CROWDED past the budget (the queue is then unchanged). */
 int32_t pdsi_buckets_pop(pdsi_buckets *b, const pdsi_weight *w, const int32_t *tie,
                          uint64_t *key_out);
 void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws);
@@ -516,9 +523,10 @@ void pdsi_buckets_free(pdsi_buckets *b, pds_workspace *ws);
  * is above every other point's rounded bound: its exact weight is then the
  * largest. Otherwise the points whose bounds reach it are compared by
  * exact(ctx, k) (the rounded exact weight; NAN: no more of those). Returns
- * the point, PDSI_BUCKETS_EMPTY, or PDSI_BUCKETS_GAVE_UP (past the scan
- * budget, too many points in doubt, or exact said NAN; the queue is then
- * no longer usable). */
+ * the point, PDSI_BUCKETS_EMPTY, PDSI_BUCKETS_CROWDED (past the scan
+ * budget; the queue holds every point still, in a bucket at or above its
+ * bound's) or PDSI_BUCKETS_GAVE_UP (too many points in doubt, or exact
+ * said NAN; the queue is then no longer usable). */
 int32_t pdsi_buckets_pop_coarse(pdsi_buckets *b, const uint64_t *up, const int64_t *start,
                                 const int32_t *tie, double (*exact)(void *, int32_t), void *ctx);
 /* the double nearest a coarse sum (below 2^63) */
