@@ -57,8 +57,8 @@ int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws)
 int pdsi_buckets_refine(pdsi_buckets *b, int64_t m, pds_workspace *ws) {
     int f = 52 - b->shift + REFINE_BITS;
     int64_t most = m * 64 > ((int64_t)1 << 20) ? m * 64 : ((int64_t)1 << 20);
-    pdsi_buckets_free(b, ws);
     if (((int64_t)OCTAVES << f) > most) return 0;
+    pdsi_buckets_free(b, ws);
     return init_bits(b, m, f, ws);
 }
 

@@ -552,6 +552,16 @@ static double exact_weight(void *task, int32_t k) {
     return pdsi_w_round(exact_sum(L, k));
 }
 
+/* scans a point and a removal left the coarse run's queue may make once no
+ * finer buckets are allowed */
+#define STRETCH 64
+
+static int64_t live_points(const pdsi_level *L) {
+    int64_t live = 0;
+    for (int64_t k = 0; k < L->m; ++k) live += !L->removed[k];
+    return live;
+}
+
 /* Files the live points of the coarse run by their bounds (wc), keys[] as
  * scratch; pops may scan 8 points a live point and 24 a removal left. */
 static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *keys,
@@ -581,17 +591,28 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
     fill_coarse_queue(L, &bq, keys, left);
     exact_job J = {L, start[m] / 8 + 4096};
     int64_t done = 0;
+    int stretched = 0;
     while (done < left) {
         int32_t k = pdsi_buckets_pop_coarse(&bq, L->wc, start, L->tie, exact_weight, &J);
         if (k == PDSI_BUCKETS_CROWDED) {
             /* Crowded buckets, not a tie: nearly equal bounds (in a tight
              * cluster, where every point neighbours every other, the points
              * near its middle weigh within 1/1000 of each other). Finer
-             * buckets, filled from the live points' bounds, and on. SO(3)
-             * 8000 -> 200 with 70% of the poses near four views, 1 thread:
-             * 280-310 ms (the level again on exact weights) -> 100-120 ms. */
-            if (!pdsi_buckets_refine(&bq, m, ws)) break;
-            fill_coarse_queue(L, &bq, keys, left - done);
+             * buckets, filled from the live points' bounds, and on; past
+             * the finest, once, a budget of STRETCH scans a point and a
+             * removal left (a tie crowds for good, and too many in doubt
+             * give up). SO(3) 8000 -> 200 with 70% of the poses near four
+             * views, 1 thread: 280-310 ms (the level again on exact weights)
+             * -> 100-120 ms; another draw of such poses needed the stretch
+             * at removal 4396 of 7800, then 13 scans a removal: 250 -> 75-97
+             * ms (2 threads). */
+            if (pdsi_buckets_refine(&bq, m, ws)) {
+                fill_coarse_queue(L, &bq, keys, left - done);
+                continue;
+            }
+            if (!bq.head || stretched) break;
+            stretched = 1;
+            bq.budget = bq.scanned + STRETCH * (live_points(L) + left - done);
             continue;
         }
         if (k < 0) break;

@@ -501,8 +501,8 @@ int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws)
 /* Crowded buckets (a pop gave up past its scan budget: many nearly equal
  * keys, as in a tight cluster): frees the queue and allocates it again,
  * empty, with 64 times as many buckets an octave, for pdsi_buckets_build.
- * 0 (and nothing held) when that would pass max(2^20, 64 m) buckets, or
- * out of memory. */
+ * 0 when that would pass max(2^20, 64 m) buckets (the queue left as it
+ * was) or when out of memory (nothing held: b->head NULL). */
 int pdsi_buckets_refine(pdsi_buckets *b, int64_t m, pds_workspace *ws);
 /* Fills it: point k with key[k] (pdsi_tourney_key of its rounded weight; 0:
  * not in the queue). Pops give up once they have scanned `budget` points. */

@@ -446,6 +446,20 @@ static void test_buckets_coarse(void) {
             }
             CHECK(refined == 1);
             CHECK(pops == n);
+            /* past the finest buckets allowed: refused, the queue left as
+             * it was (coarse_tail then stretches the budget once) */
+            int more = 0;
+            while (pdsi_buckets_refine(&b, n, NULL)) more++;
+            CHECK(more <= 2 && b.head != NULL && b.nb <= ((int64_t)1 << 20));
+            for (int64_t i = 0; i < n; ++i) out[i] = 0;
+            for (int64_t i = 0; i < n; ++i) key[i] = pdsi_tourney_key(pdsi_coarse_round(a[i]));
+            pdsi_buckets_build(&b, key, n, INT64_MAX);
+            last = UINT64_MAX, pops = 0;
+            for (int32_t got; (got = pdsi_buckets_pop_coarse(&b, a, start, tie, table_exact, &T)) >= 0;) {
+                CHECK(!out[got] && a[got] < last);
+                out[got] = 1, last = a[got], pops++;
+            }
+            CHECK(pops == n);
             pdsi_buckets_free(&b, NULL);
             for (int64_t i = 0; i < n; ++i) out[i] = 0;
         }
