@@ -23,6 +23,9 @@ import torch_poisson as tp
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from test_metrics import clusters, embeddings, surface  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+from rotations import pose_dataset  # noqa: E402
+
 
 def best_time(fn, repeat):
     fn()
@@ -63,6 +66,14 @@ def main():
     t = best_time(lambda: tp.sample_elimination(q, 200, metric="so3"), args.repeat)
     rho = tp.relative_radius(q[tp.sample_elimination(q, 200, metric="so3")], metric="so3")
     row("SO(3) 8000 -> 200", t, "<= 5 ms", f"rho {rho:.2f}")
+    # the same on poses as a data set has them (examples/rotations.py: 70% near four views)
+    # (a generator of its own: the other cases draw what they drew before)
+    gp = torch.Generator().manual_seed(0)
+    poses = pose_dataset(8000, gp)
+    t = best_time(lambda: tp.sample_elimination(poses, 200, metric="so3"), args.repeat)
+    idx = tp.sample_elimination(poses, 200, metric="so3")
+    row("SO(3) 8000 -> 200, poses: 70% near 4 views", t, "",
+        f"min angle x{versus_random(poses, idx, gp, 'so3'):.1f} random")
     Q = torch.randn(big, 4, generator=g, dtype=torch.float64)
     t = best_time(lambda: tp.sample_elimination(Q, big // 8, metric="so3"), args.repeat)
     rho = tp.relative_radius(Q[tp.sample_elimination(Q, big // 8, metric="so3")], metric="so3")
