@@ -234,6 +234,52 @@ def test_auto_radius_matches_formula_on_uniform_data():
     assert D == 3 and abs(r / tp.max_radius(2500, SO3_VOLUME, 3) - 1.0) < 0.1
 
 
+def brute_force_radius(x, n, metric="euclidean"):
+    """estimate_radius as documented, by sorting every distance: the k-th and
+    2k-th nearest (k = M/n) of 256 evenly spaced query rows, their medians,
+    D from their ratio, r_max = r_k (k / (k - 1/3))^(1/D) times the packing
+    factor of D."""
+    x = x.numpy()
+    m, d = x.shape
+    k = max(1, min(m - 1, int(math.floor(m / n + 0.5))))
+    k2 = min(2 * k, m - 1)
+    queries = min(m, 256)
+    rk, r2k = [], []
+    angles = so3_distances(x) if metric == "so3" else None
+    for q in range(queries):
+        i = int((q + 0.5) * m / queries)
+        if metric == "so3":
+            dist = angles[i]
+        else:
+            dist = np.sqrt(((x - x[i]) ** 2).sum(1))
+        dist = np.sort(np.delete(dist, i))
+        rk.append(dist[k - 1])
+        r2k.append(dist[k2 - 1])
+    rk, r2k = float(np.median(rk)), float(np.median(r2k))
+    ck, c2k = k - 1 / 3, k2 - 1 / 3
+    D = 3 if metric == "so3" else min(d, max(1, int(math.floor(math.log(c2k / ck) / math.log(r2k / rk) + 0.5))))
+    ball = math.pi ** (D / 2) / math.gamma(D / 2 + 1)
+    return rk * (m / n / ck) ** (1 / D) * tp.max_radius(1, 1.0, D) * ball ** (1 / D), D
+
+
+@pytest.mark.parametrize("m,d,n,metric", [
+    (2048, 2, 256, "euclidean"),   # k = 8: the small-rank path (a sorted array of the smallest)
+    (3000, 3, 1000, "euclidean"),  # k = 3
+    (3000, 2, 40, "euclidean"),    # k = 75, 2k = 150: quickselect over all
+    (1500, 4, 100, "so3"),
+])
+def test_auto_radius_is_the_documented_estimate(m, d, n, metric):
+    g = gen(m + d)
+    x = torch.randn(m, d, generator=g, dtype=torch.float64)
+    x[: m // 3] *= 0.05  # uneven: a dense core
+    if metric == "so3":
+        x = x / x.norm(dim=1, keepdim=True)
+    r, D = tp.estimate_radius(x, n, metric=metric)
+    want, want_D = brute_force_radius(x, n, metric)
+    assert D == want_D
+    assert r == pytest.approx(want, rel=1e-9)
+
+
 def test_auto_radius_is_the_explicit_radius():
     x = clusters(1200, gen(12))
     r, _ = tp.estimate_radius(x, 150)
