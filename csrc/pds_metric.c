@@ -291,14 +291,16 @@ static void auto_range(void *task, int64_t b, int64_t e) {
         for (int64_t q = b; q < e; ++q) {
             int64_t i = (int64_t)(((double)q + 0.5) * (double)t->m / (double)t->queries);
             const double *xi = t->x + i * (int64_t)t->d;
-            int64_t have = 0;
-            for (int64_t j = 0; j < t->m; ++j) {
-                if (j == i) continue;
-                double v = auto_key(t, xi, j);
-                if (have == k2 && !(v < low[k2 - 1])) continue;
-                int64_t at = have < k2 ? have++ : k2 - 1;
-                for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];
-                low[at] = v;
+            if (!pdsi_smallest_keys(t->s, t->x, t->m, t->d, i, k2, low)) {
+                int64_t have = 0;
+                for (int64_t j = 0; j < t->m; ++j) {
+                    if (j == i) continue;
+                    double v = auto_key(t, xi, j);
+                    if (have == k2 && !(v < low[k2 - 1])) continue;
+                    int64_t at = have < k2 ? have++ : k2 - 1;
+                    for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];
+                    low[at] = v;
+                }
             }
             /* the k-th and 2k-th smallest, as select_kth gives them */
             t->rk[q] = pdsi_key_distance(t->s, low[t->k - 1]);
@@ -354,6 +356,7 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     s.d = d;
     pdsi_space_set_metric(&s, opt->metric);
     s.search2 = INFINITY; /* full distances: no early exit in pdsi_pair_key */
+    s.wide = pdsi_cpu_wide();
     double *period = NULL;
     if (opt->periodic && opt->bounds) {
         period = malloc(sizeof(double) * (size_t)d);

@@ -215,7 +215,60 @@ WIDE_TARGET static int64_t scale8_wide(const pdsi_space *s, double *key, int64_t
     }
     return t;
 }
+
+/* pdsi_smallest_keys for d = D, eight rows a vector: keys as
+ * pdsi_dist2's (0 + t_0^2 + t_1^2 + ..., per lane), and only the lanes
+ * below the largest key kept go to the insertion */
+#define PDSI_SMALLEST_WIDE(D)                                                                \
+    WIDE_TARGET static void smallest##D(const double *x, int64_t m, int64_t i, int64_t k2,   \
+                                        double *low) {                                       \
+        const double *xi = x + i * (D);                                                     \
+        __m512d q[D];                                                                       \
+        for (int c = 0; c < (D); ++c) q[c] = _mm512_set1_pd(xi[c]);                         \
+        int64_t have = 0;                                                                   \
+        for (int64_t j = 0; j < m; j += 8) {                                                \
+            int n = m - j < 8 ? (int)(m - j) : 8;                                           \
+            __m512d c[D];                                                                   \
+            load_t##D(x + j * (D), n, c);                                                   \
+            __m512d key = _mm512_setzero_pd();                                              \
+            for (int a = 0; a < (D); ++a) {                                                 \
+                __m512d t = _mm512_sub_pd(q[a], c[a]);                                      \
+                key = _mm512_add_pd(key, _mm512_mul_pd(t, t));                              \
+            }                                                                               \
+            unsigned lanes = (1u << n) - 1;                                                 \
+            if ((uint64_t)(i - j) < 8u) lanes &= ~(1u << (i - j));                          \
+            if (have == k2)                                                                 \
+                lanes &= _mm512_cmp_pd_mask(key, _mm512_set1_pd(low[k2 - 1]), _CMP_LT_OQ);  \
+            if (!lanes) continue;                                                           \
+            double kv[8];                                                                   \
+            _mm512_storeu_pd(kv, key);                                                      \
+            for (; lanes; lanes &= lanes - 1) {                                             \
+                double v = kv[__builtin_ctz(lanes)];                                        \
+                if (have == k2 && !(v < low[k2 - 1])) continue;                             \
+                int64_t at = have < k2 ? have++ : k2 - 1;                                   \
+                for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];              \
+                low[at] = v;                                                                \
+            }                                                                               \
+        }                                                                                   \
+    }
+PDSI_SMALLEST_WIDE(2)
+PDSI_SMALLEST_WIDE(3)
+PDSI_SMALLEST_WIDE(4)
 #endif
+
+int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
+                       int64_t k2, double *low) {
+#if PDSI_WIDE
+    if (s->wide && s->images == 1 && !s->period) {
+        if (d == 2) return smallest2(x, m, i, k2, low), 1;
+        if (d == 3) return smallest3(x, m, i, k2, low), 1;
+        if (d == 4) return smallest4(x, m, i, k2, low), 1;
+    }
+#else
+    (void)s, (void)x, (void)m, (void)d, (void)i, (void)k2, (void)low;
+#endif
+    return 0;
+}
 
 #if defined(__SSE2__)
 /* The 2-D scan of candidates j in [j0, j1), two at a time: the same key as
