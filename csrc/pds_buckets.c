@@ -17,8 +17,10 @@
  *
  * Many equal or nearly equal weights (a lattice, duplicates) would crowd a
  * few buckets and make each scan long; past a budget of scanned points the
- * queue gives up (pdsi_buckets_pop returns PDSI_BUCKETS_CROWDED) and the
- * caller goes on with the tree, which finds the same maxima. */
+ * queue gives up (the pops return PDSI_BUCKETS_CROWDED) and the caller goes
+ * on with the tree, which finds the same maxima (the exact run), or with
+ * finer buckets (pdsi_buckets_refine: the coarse run, whose crowding is
+ * nearly equal bounds in a tight cluster more often than ties). */
 #include "pds_internal.h"
 
 /* octaves below the largest key with buckets of their own (12 gave the same

@@ -556,12 +556,6 @@ static double exact_weight(void *task, int32_t k) {
  * finer buckets are allowed */
 #define STRETCH 64
 
-static int64_t live_points(const pdsi_level *L) {
-    int64_t live = 0;
-    for (int64_t k = 0; k < L->m; ++k) live += !L->removed[k];
-    return live;
-}
-
 /* Files the live points of the coarse run by their bounds (wc), keys[] as
  * scratch; pops may scan 8 points a live point and 24 a removal left. */
 static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *keys,
@@ -612,7 +606,8 @@ static pds_status coarse_tail(pdsi_level *L, int64_t left, int32_t *rm, int64_t 
             }
             if (!bq.head || stretched) break;
             stretched = 1;
-            bq.budget = bq.scanned + STRETCH * (live_points(L) + left - done);
+            int64_t live = m - done; /* (this run made every removal of the level) */
+            bq.budget = bq.scanned + STRETCH * (live + left - done);
             continue;
         }
         if (k < 0) break;

@@ -5,7 +5,8 @@
  * every field of pds_options (alpha, beta, gamma, radius and volume from a
  * table of special values -- 0, -0, tiny, denormal, huge, NaN, Inf -- or raw
  * bits; dim; bounds, including degenerate and inverted ones; periodic,
- * progressive, weight limiting; metric values supported or not; a parallel-for
+ * progressive, weight limiting; metric values supported or not, with
+ * radius="auto" (auto_radius) now and then; a parallel-for
  * that runs the chunks in reverse; max_pair_work and max_memory small enough
  * to trip; the cancel flag) and coordinates in one of several shapes (raw
  * bits, uniform with special values and duplicates mixed in, an integer
@@ -276,7 +277,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.periodic = (more & 2) != 0;
     if (more & 4) {
         static const int metrics[] = {0, 1, 2, 3, -1, 255};
-        o.metric = (pds_metric)metrics[u8(&r) % 6];
+        uint8_t mb = u8(&r);
+        o.metric = (pds_metric)metrics[mb % 6];
+        o.auto_radius = mb >> 7; /* radius="auto" (refused with a radius) */
     }
     if (more & 8) {
         static const double works[] = {1.0, 100.0, 1e4, 1e6, -1.0, NAN};
