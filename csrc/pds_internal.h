@@ -697,6 +697,13 @@ int pdsi_scan_is_wide(const pdsi_level *L);
  * the caller loops. */
 int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
                        int64_t k2, double *low);
+/* Keeps v among the k2 smallest seen so far, low[0..*have) ascending. */
+PDSI_INLINE void pdsi_keep_smallest(double *low, int64_t *have, int64_t k2, double v) {
+    if (*have == k2 && !(v < low[k2 - 1])) return;
+    int64_t at = *have < k2 ? (*have)++ : k2 - 1;
+    for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];
+    low[at] = v;
+}
 /* Replaces each of the n keys by its pdsi_scaled_contribution. */
 void pdsi_scale_contributions(const pdsi_space *s, double *keys, int64_t n);
 

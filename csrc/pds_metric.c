@@ -293,14 +293,8 @@ static void auto_range(void *task, int64_t b, int64_t e) {
             const double *xi = t->x + i * (int64_t)t->d;
             if (!pdsi_smallest_keys(t->s, t->x, t->m, t->d, i, k2, low)) {
                 int64_t have = 0;
-                for (int64_t j = 0; j < t->m; ++j) {
-                    if (j == i) continue;
-                    double v = auto_key(t, xi, j);
-                    if (have == k2 && !(v < low[k2 - 1])) continue;
-                    int64_t at = have < k2 ? have++ : k2 - 1;
-                    for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];
-                    low[at] = v;
-                }
+                for (int64_t j = 0; j < t->m; ++j)
+                    if (j != i) pdsi_keep_smallest(low, &have, k2, auto_key(t, xi, j));
             }
             /* the k-th and 2k-th smallest, as select_kth gives them */
             t->rk[q] = pdsi_key_distance(t->s, low[t->k - 1]);

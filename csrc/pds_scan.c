@@ -242,13 +242,8 @@ WIDE_TARGET static int64_t scale8_wide(const pdsi_space *s, double *key, int64_t
             if (!lanes) continue;                                                           \
             double kv[8];                                                                   \
             _mm512_storeu_pd(kv, key);                                                      \
-            for (; lanes; lanes &= lanes - 1) {                                             \
-                double v = kv[__builtin_ctz(lanes)];                                        \
-                if (have == k2 && !(v < low[k2 - 1])) continue;                             \
-                int64_t at = have < k2 ? have++ : k2 - 1;                                   \
-                for (; at > 0 && low[at - 1] > v; --at) low[at] = low[at - 1];              \
-                low[at] = v;                                                                \
-            }                                                                               \
+            for (; lanes; lanes &= lanes - 1)                                               \
+                pdsi_keep_smallest(low, &have, k2, kv[__builtin_ctz(lanes)]);               \
         }                                                                                   \
     }
 PDSI_SMALLEST_WIDE(2)
