@@ -692,9 +692,9 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
 int pdsi_scan_is_wide(const pdsi_level *L);
 /* radius="auto" (pds_metric.c): the k2 smallest keys of row i against the
  * other rows of x (m x d), ascending, in low[0..k2) (k2 <= m - 1), as
- * pdsi_pair_key computes them, eight rows a vector. 0 when there is no
- * vector version here (AVX-512, euclidean without period, d = 2, 3, 4):
- * the caller loops. */
+ * pdsi_pair_key computes them without a period, eight rows a vector. 0
+ * when there is no vector version here (AVX-512, euclidean, d = 2, 3, 4):
+ * the caller loops. Not for toroidal distances (the caller's period). */
 int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
                        int64_t k2, double *low);
 /* Keeps v among the k2 smallest seen so far, low[0..*have) ascending. */

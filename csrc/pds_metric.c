@@ -291,7 +291,7 @@ static void auto_range(void *task, int64_t b, int64_t e) {
         for (int64_t q = b; q < e; ++q) {
             int64_t i = (int64_t)(((double)q + 0.5) * (double)t->m / (double)t->queries);
             const double *xi = t->x + i * (int64_t)t->d;
-            if (!pdsi_smallest_keys(t->s, t->x, t->m, t->d, i, k2, low)) {
+            if (t->period || !pdsi_smallest_keys(t->s, t->x, t->m, t->d, i, k2, low)) {
                 int64_t have = 0;
                 for (int64_t j = 0; j < t->m; ++j)
                     if (j != i) pdsi_keep_smallest(low, &have, k2, auto_key(t, xi, j));

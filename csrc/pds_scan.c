@@ -254,7 +254,7 @@ PDSI_SMALLEST_WIDE(4)
 int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
                        int64_t k2, double *low) {
 #if PDSI_WIDE
-    if (s->wide && s->images == 1 && !s->period) {
+    if (s->wide && s->images == 1) {
         if (d == 2) return smallest2(x, m, i, k2, low), 1;
         if (d == 3) return smallest3(x, m, i, k2, low), 1;
         if (d == 4) return smallest4(x, m, i, k2, low), 1;

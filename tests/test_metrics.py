@@ -234,7 +234,7 @@ def test_auto_radius_matches_formula_on_uniform_data():
     assert D == 3 and abs(r / tp.max_radius(2500, SO3_VOLUME, 3) - 1.0) < 0.1
 
 
-def brute_force_radius(x, n, metric="euclidean"):
+def brute_force_radius(x, n, metric="euclidean", period=None):
     """estimate_radius as documented, by sorting every distance: the k-th and
     2k-th nearest (k = M/n) of 256 evenly spaced query rows, their medians,
     D from their ratio, r_max = r_k (k / (k - 1/3))^(1/D) times the packing
@@ -251,7 +251,10 @@ def brute_force_radius(x, n, metric="euclidean"):
         if metric == "so3":
             dist = angles[i]
         else:
-            dist = np.sqrt(((x - x[i]) ** 2).sum(1))
+            diff = np.abs(x - x[i])
+            if period is not None:  # toroidal
+                diff = np.minimum(diff, period - diff)
+            dist = np.sqrt((diff ** 2).sum(1))
         dist = np.sort(np.delete(dist, i))
         rk.append(dist[k - 1])
         r2k.append(dist[k2 - 1])
@@ -278,6 +281,21 @@ def test_auto_radius_is_the_documented_estimate(m, d, n, metric):
     want, want_D = brute_force_radius(x, n, metric)
     assert D == want_D
     assert r == pytest.approx(want, rel=1e-9)
+
+
+def test_auto_radius_estimate_is_toroidal_when_periodic():
+    # two lines hugging the unit square's left and right edges, their points
+    # interleaved: half of each point's nearest are across the edge, so a
+    # non-toroidal estimate comes out about twice as large
+    i = torch.arange(2048, dtype=torch.float64)
+    x = torch.stack([torch.where(i % 2 == 0, 1e-4, 1 - 1e-4), (i + 0.25 * torch.rand(2048, generator=gen(31),
+                     dtype=torch.float64)) / 2048], dim=1)
+    bounds = ([0.0, 0.0], [1.0, 1.0])
+    got = tp.sample_elimination(x, 256, radius="auto", bounds=bounds, periodic=True)
+    want_r, _ = brute_force_radius(x, 256, period=np.array([1.0, 1.0]))
+    assert torch.equal(got, tp.sample_elimination(x, 256, radius=want_r, bounds=bounds, periodic=True))
+    plain_r, _ = brute_force_radius(x, 256)
+    assert plain_r > 1.5 * want_r  # the case tells the two apart
 
 
 def test_auto_radius_is_the_explicit_radius():
