@@ -360,6 +360,43 @@ def test_stateful_dataloader_resume_equals_uninterrupted(kind, num_workers):
     assert head + batches_of(loader) == ref
 
 
+@pytest.mark.parametrize("kind", ["batch", "sampler"])
+def test_resume_position_belongs_to_its_epoch(kind):
+    def make():
+        if kind == "batch":
+            return PoissonBatchSampler(FEATS, 32, seed=1, num_batches=10)
+        return PoissonSampler(FEATS, 300, seed=1)
+
+    ref = make()
+    ref.set_epoch(3)
+    ref3 = list(ref)
+    ref.set_epoch(2)
+    ref2 = list(ref)
+    for head in (4, len(ref2)):  # saved mid-epoch 2, and at its end
+        s = make()
+        s.set_epoch(2)
+        it = iter(s)
+        got = [next(it) for _ in range(head)]
+        state = s.state_dict()
+        del it
+        s2 = make()
+        s2.load_state_dict(state)
+        s2.set_epoch(3)  # another epoch: the saved position does not apply
+        assert s2.state_dict()["yielded"] == 0
+        assert list(s2) == ref3
+        s3 = make()
+        s3.load_state_dict(state)
+        s3.set_epoch(2)  # the saved epoch: the position is kept
+        assert got + list(s3) == ref2
+    # an iterator of the previous epoch does not move the new epoch's position
+    s = make()
+    it = iter(s)
+    next(it)
+    s.set_epoch(5)
+    next(it)
+    assert s.state_dict()["epoch"] == 5 and s.state_dict()["yielded"] == 0
+
+
 # ------------------------------------------------------------- DataLoader --
 
 
@@ -483,11 +520,19 @@ BAD = [
     (PoissonSampler, (FEATS, 100), {"periodic": True}, ValueError, "periodic"),
     (PoissonSampler, (FEATS, 100), {"bounds": ([0, 0, 0], [1, 1, 1])}, ValueError, "bounds"),
     (PoissonSampler, (FEATS, 100), {"dataset": IndexDataset(N - 1)}, ValueError, "len\\(dataset\\)"),
+    (PoissonSampler, (FEATS, 100), {"dim": 2**31}, ValueError, "dim must be in \\[1, 1000000\\]"),
+    (PoissonSampler, (FEATS, 100), {"dim": 2**63}, ValueError, "dim must be in \\[1, 1000000\\]"),
+    (PoissonSampler, (FEATS, 100), {"num_replicas": 2**64}, ValueError, "num_replicas"),
     (PoissonBatchSampler, (FEATS, 0), {}, ValueError, "batch_size"),
     (PoissonBatchSampler, (FEATS, N + 1), {}, ValueError, "batch_size"),
     (PoissonBatchSampler, (FEATS, 64), {"pool_factor": 0}, ValueError, "pool_factor"),
     (PoissonBatchSampler, (FEATS, 64), {"num_batches": 0}, ValueError, "num_batches"),
     (PoissonBatchSampler, (FEATS, 64), {"prefetch": 0}, ValueError, "prefetch"),
+    (PoissonBatchSampler, (FEATS, 64), {"prefetch": 2**31}, ValueError, "prefetch must be in \\[1, 2147483647\\]"),
+    (PoissonBatchSampler, (FEATS, 64), {"num_batches": 2**63}, ValueError, "num_batches must be in \\[1, 9223372036854775807\\]"),
+    (PoissonBatchSampler, (FEATS, 64), {"dim": 2**31}, ValueError, "dim must be in \\[1, 1000000\\]"),
+    (PoissonBatchSampler, (FEATS, 64), {"dim": 10**6 + 1}, ValueError, "dim must be in \\[1, 1000000\\]"),
+    (PoissonBatchSampler, (FEATS, 64), {"num_replicas": 2**64, "rank": 2**63}, ValueError, "num_replicas"),
     (PoissonBatchSampler, (FEATS, 64), {"num_threads": 0}, ValueError, "num_threads"),
     (PoissonBatchSampler, (FEATS, 64), {"rank": 1}, ValueError, "rank"),
     (PoissonBatchSampler, (FEATS, 64), {"alpha": 0.0}, ValueError, "alpha"),
@@ -554,3 +599,98 @@ def test_newer_options_agree_with_the_operator_or_both_refuse(kw, d):
             _pool_elimination(f, 64, kw)
         return
     assert list(bs)[1] == _pool_elimination(f, 64, kw)
+
+
+def _zero_row_features(d, n=100, row=99):
+    f = torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    f[row] = 0.0
+    return f
+
+
+@pytest.mark.parametrize("cls,args,kwargs,match", [
+    (PoissonSampler, (_zero_row_features(3), 5), dict(metric="sphere", pool_size=40),
+     r"features\[99\].*zero length|zero length.*features\[99\]"),
+    (PoissonSampler, (_zero_row_features(4), 5), dict(metric="so3", pool_size=40),
+     r"metric='so3'.*features\[99\]"),
+    (PoissonBatchSampler, (_zero_row_features(3), 5), dict(metric="sphere"), r"metric='sphere'.*features\[99\]"),
+    (PoissonBatchSampler, (_zero_row_features(4), 5), dict(metric="so3"), r"metric='so3'.*features\[99\]"),
+])
+def test_zero_length_feature_rows_rejected_at_construction_naming_the_row(cls, args, kwargs, match):
+    # a pool holds 40 of the 100 rows: before, row 99 failed only in an epoch
+    # whose pool held it, named by its pool index
+    with pytest.raises(ValueError, match=match):
+        cls(*args, **kwargs)
+
+
+@pytest.mark.parametrize("cls,arg", [(PoissonSampler, 100), (PoissonBatchSampler, 64)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_features_outside_periodic_bounds_rejected_naming_the_row(cls, arg, dtype):
+    b = ([0.0, 0.0], [1.0, 1.0])
+    f = make_features(dtype=dtype)
+    f[123, 0] = 1.5
+    f[5000, 1] = -0.25
+    with pytest.raises(ValueError, match=r"periodic.*2 row\(s\).*features\[123, 0\] = 1\.5 outside \[0\.0, 1\.0\]"):
+        cls(f, arg, bounds=b, periodic=True)
+    # both ends of bounds are inside (the core's rule), and not periodic: no limit
+    f = make_features(n=200, dtype=dtype)
+    f[0], f[1], f[2] = torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0]), torch.tensor([1.0, 1.0])
+    s = cls(f, 20, bounds=b, periodic=True, **({"pool_size": 200} if cls is PoissonSampler else {"pool_factor": 10}))
+    got = list(s)
+    assert len(got) == (20 if cls is PoissonSampler else len(s))
+    f[0, 0] = 1.5
+    cls(f, 20, bounds=b)
+
+
+def test_large_integers_raise_value_error_at_the_call():
+    s = PoissonSampler(FEATS, 100, seed=0)
+    with pytest.raises(ValueError, match=r"epoch must be in \[0, 9223372036854775807\], got epoch=9223372036854775808"):
+        s.set_epoch(2**63)
+    with pytest.raises(ValueError, match="epoch"):
+        s.subset(2**63)
+    assert s.epoch == 0
+    s.set_epoch(2**63 - 1)  # the largest epoch works (no prefetch of the next)
+    assert len(list(s)) == 100
+
+    bs = PoissonBatchSampler(FEATS, 64, seed=0, num_batches=3)
+    with pytest.raises(ValueError, match=r"epoch must be in \[0, 9223372036854775807\]"):
+        bs.set_epoch(2**63)
+    with pytest.raises(ValueError, match=r"epoch must be in \[0, 9223372036854775807\]"):
+        bs.batch(0, 2**63)
+    assert bs.epoch == 0
+    bs.set_epoch(2**63 - 1)
+    assert list(bs) == [bs.batch(b, 2**63 - 1) for b in range(3)]
+    # the largest values the engine takes are accepted
+    big = PoissonBatchSampler(FEATS, 64, seed=0, num_batches=2**63 - 1, prefetch=2**31 - 1)
+    assert len(big) == 2**63 - 1 and len(big.batch(2**63 - 2, 2**63 - 1)) == 64
+
+
+def test_load_state_dict_names_missing_keys_and_other_ranks():
+    for s in (PoissonSampler(FEATS, 100, seed=1), PoissonBatchSampler(FEATS, 64, seed=1, num_batches=4)):
+        kind = type(s).__name__
+        for drop in ("yielded", "seed", "epoch"):
+            state = {k: v for k, v in s.state_dict().items() if k != drop}
+            with pytest.raises(ValueError, match=f"missing key\\(s\\) '{drop}'.*{kind}.*'epoch', 'yielded'"):
+                s.load_state_dict(state)
+        with pytest.raises(ValueError, match=f"missing key\\(s\\) 'kind'"):
+            s.load_state_dict({})
+
+    r0 = PoissonBatchSampler(FEATS, 64, seed=1, num_batches=4, num_replicas=2, rank=0)
+    r1 = PoissonBatchSampler(FEATS, 64, seed=1, num_batches=4, num_replicas=2, rank=1)
+    it = iter(r0)
+    next(it)
+    with pytest.raises(ValueError, match="saved with rank=0, this sampler has rank=1"):
+        r1.load_state_dict(r0.state_dict())
+    with pytest.raises(ValueError, match="saved with seed=1, this sampler has seed=2"):
+        PoissonBatchSampler(FEATS, 64, seed=2, num_batches=4, num_replicas=2).load_state_dict(r0.state_dict())
+    r0b = PoissonBatchSampler(FEATS, 64, seed=1, num_batches=4, num_replicas=2, rank=0)
+    r0b.load_state_dict(r0.state_dict())
+    assert len(list(r0b)) == 3
+
+    p0 = PoissonSampler(FEATS, 100, seed=1, num_replicas=2, rank=0)
+    for kw, match in [(dict(num_replicas=2, rank=1), "rank=0, this sampler has rank=1"),
+                      (dict(num_replicas=4, rank=0), "num_replicas=2, this sampler has num_replicas=4")]:
+        with pytest.raises(ValueError, match=match):
+            PoissonSampler(FEATS, 100, seed=1, **kw).load_state_dict(p0.state_dict())
+    # a state saved before rank and num_replicas were stored still loads
+    old = {k: v for k, v in p0.state_dict().items() if k not in ("rank", "num_replicas")}
+    PoissonSampler(FEATS, 100, seed=1, num_replicas=2, rank=1).load_state_dict(old)

@@ -43,6 +43,11 @@ __all__ = ["PoissonSampler", "PoissonBatchSampler"]
 
 _METRICS = {"euclidean": 0, "so3": 1, "sphere": 2}
 _MASK63 = (1 << 63) - 1
+# the engine's (and draw_pool's) integer parameters: int64_t epoch, batch,
+# num_batches and rank; int prefetch; the operator takes dim up to 1e6
+_INT64_MAX = (1 << 63) - 1
+_INT32_MAX = (1 << 31) - 1
+_MAX_DIM = 1_000_000
 
 
 # ------------------------------------------------------------ fork safety --
@@ -80,6 +85,20 @@ atexit.register(_at_exit)
 
 def _check_int(value, name, lo, hi=None):
     return _ops._check_int(value, name, lo, hi)
+
+
+def _check_epoch(value, name="epoch"):
+    """An epoch the engine takes (an int64)."""
+    return _check_int(value, name, 0, _INT64_MAX)
+
+
+def _truthy(value) -> bool:
+    """An option's truth as the operator takes it (bool(value)); False where
+    that fails (the option checks report it)."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 def _check_bool(value, name):
@@ -126,6 +145,40 @@ def _check_features(features, dataset) -> torch.Tensor:
     return f
 
 
+def _check_feature_rows(f: torch.Tensor, metric, bounds, periodic) -> None:
+    """Rows the elimination would refuse, found once at construction (naming
+    the dataset row) rather than mid-epoch when a random pool holds one
+    (naming a pool index). Vectorised: a few passes over the features.
+
+    so3/sphere normalise rows: a zero-length row is refused. With periodic
+    bounds every coordinate must lie in [lo, hi], both ends included (the
+    core's rule). Only checked where the options are otherwise consistent
+    (the option checks report the rest)."""
+    n, d = f.shape
+    if (metric == "so3" and d == 4) or (metric == "sphere" and d >= 2):
+        zero = f.abs().amax(dim=1) == 0
+        if bool(zero.any()):
+            bad = zero.nonzero().flatten()
+            i = int(bad[0])
+            raise ValueError(
+                f"metric={metric!r} normalises every row to unit length: {bad.numel()} feature row(s) have "
+                f"zero length, the first is features[{i}] (all {d} coordinates are 0)"
+            )
+    if metric == "euclidean" and periodic and bounds is not None:
+        b = _ops._as_bounds(bounds, d)
+        out = (f < b[0]) | (f > b[1])  # compared in float64, as the core does
+        rows = out.any(dim=1)
+        if bool(rows.any()):
+            bad = rows.nonzero().flatten()
+            i = int(bad[0])
+            k = int(out[i].nonzero()[0])
+            raise ValueError(
+                f"with periodic=True every feature must lie inside bounds: {bad.numel()} row(s) lie outside, "
+                f"the first is features[{i}] with features[{i}, {k}] = {f[i, k].item()} outside "
+                f"[{b[0, k].item()}, {b[1, k].item()}] (bounds={b.tolist()})"
+            )
+
+
 def _replicas(num_replicas, rank):
     """num_replicas and rank, defaulting from torch.distributed when initialised."""
     dist_on = torch.distributed.is_available() and torch.distributed.is_initialized()
@@ -133,7 +186,7 @@ def _replicas(num_replicas, rank):
         num_replicas = torch.distributed.get_world_size() if dist_on else 1
     if rank is None:
         rank = torch.distributed.get_rank() if dist_on else 0
-    num_replicas = _check_int(num_replicas, "num_replicas", 1)
+    num_replicas = _check_int(num_replicas, "num_replicas", 1, _INT64_MAX)  # rank is an int64
     rank = _check_int(rank, "rank", 0)
     if rank >= num_replicas:
         raise ValueError(f"rank must be in [0, num_replicas - 1] = [0, {num_replicas - 1}], got rank={rank}")
@@ -162,10 +215,28 @@ def _epoch_seed(seed: int, epoch: int, salt: int) -> int:
     return x & _MASK63
 
 
-def _check_state(state, kind):
-    if not isinstance(state, dict) or state.get("kind") != kind:
+def _check_state(state, kind, keys):
+    """A state_dict saved by ``kind``, holding every key of ``keys``."""
+    if not isinstance(state, dict):
+        raise ValueError(f"state_dict must be a dict saved by {kind}.state_dict(), got {state!r}")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ValueError(
+            f"state_dict is missing key(s) {', '.join(map(repr, missing))}: a {kind}.state_dict() holds "
+            f"{', '.join(map(repr, keys))}, got keys {', '.join(map(repr, state))}"
+        )
+    if state["kind"] != kind:
         raise ValueError(f"state_dict must be a dict saved by {kind}.state_dict(), got {state!r}")
     return state
+
+
+def _check_saved(state, name, mine):
+    """A saved setting (when the state holds it) must be this sampler's."""
+    if name in state and state[name] != mine:
+        raise ValueError(
+            f"state_dict was saved with {name}={state[name]!r}, this sampler has {name}={mine!r}: "
+            f"its position is not this sampler's"
+        )
 
 
 # ---------------------------------------------------------- PoissonSampler --
@@ -278,13 +349,21 @@ class PoissonSampler(torch.utils.data.Sampler):
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
         self.options = _check_options(options, reserved=("progressive",))
         self.options["progressive"] = not self.shuffle
+        if self.options.get("dim") is not None:  # the operator's limit, named here
+            _check_int(self.options["dim"], "dim", 1, _MAX_DIM)
+        # Rows the elimination refuses fail here, named by their dataset row
+        # (not mid-epoch, named by an index into a random pool).
+        _check_feature_rows(
+            self._features, self.options.get("metric", "euclidean"), self.options.get("bounds"),
+            _truthy(self.options.get("periodic", False)),
+        )
         # Option values are checked by the operator itself, on 64 points
         # spread over the features' bounding box (not on the data's first
         # rows, which may legitimately coincide).
         lo, hi = self._features.amin(0), self._features.amax(0)
         u = torch.rand(64, lo.numel(), generator=torch.Generator().manual_seed(0), dtype=lo.dtype)
         trial = dict(self.options, progressive=False)
-        sample_elimination_checked(lo + u * (hi - lo), 8, trial)
+        sample_elimination_checked(torch.minimum(lo + u * (hi - lo), hi), 8, trial)
         if _engine is None:  # pragma: no cover
             raise ImportError(f"torch_poisson._engine is missing ({_ENGINE_ERROR}); rebuild the package")
 
@@ -312,7 +391,7 @@ class PoissonSampler(torch.utils.data.Sampler):
         """The global subset of an epoch (default the current one): a
         (num_samples,) int64 tensor of dataset indices, in yield order
         before sharding. A pure function of (seed, epoch)."""
-        e = self.epoch if epoch is None else _check_int(epoch, "epoch", 0)
+        e = self.epoch if epoch is None else _check_epoch(epoch)
         self._prefetch(e)
         with self._lock:
             slot = self._slots[e]
@@ -364,14 +443,16 @@ class PoissonSampler(torch.utils.data.Sampler):
         self._resume = None
         epoch = self.epoch
         mine = self.shard(epoch).tolist()
-        self._prefetch(epoch + 1)
+        if epoch < _INT64_MAX:
+            self._prefetch(epoch + 1)
         self._token += 1
         self._yielded = start
-        return self._iterate(mine, start, self._token)
+        return self._iterate(mine, start, self._token, epoch)
 
-    def _iterate(self, mine: List[int], start: int, token: int):
+    def _iterate(self, mine: List[int], start: int, token: int, epoch: int):
         for i in range(start, len(mine)):
-            if token == self._token:
+            # the position is the current epoch's: not after set_epoch(another)
+            if token == self._token and epoch == self.epoch:
                 self._yielded = i + 1
             yield mine[i]
 
@@ -379,21 +460,34 @@ class PoissonSampler(torch.utils.data.Sampler):
         return self._per_rank
 
     def set_epoch(self, epoch: int) -> None:
-        """Sets the epoch (as DistributedSampler): seed + epoch pick the subset."""
-        self.epoch = _check_int(epoch, "epoch", 0)
+        """Sets the epoch (as DistributedSampler): seed + epoch pick the subset.
+        A position loaded by ``load_state_dict`` belongs to its epoch: setting
+        another epoch starts that one from its beginning (the same epoch
+        keeps the position)."""
+        epoch = _check_epoch(epoch)
+        if epoch != self.epoch:
+            self._resume = None
+            self._yielded = 0
+        self.epoch = epoch
         self._prefetch(self.epoch)
+
+    _STATE_KEYS = ("kind", "epoch", "yielded", "seed")
 
     def state_dict(self) -> dict:
         """Where the current epoch's iteration stands (StatefulDataLoader)."""
-        return {"kind": "PoissonSampler", "epoch": self.epoch, "yielded": self._yielded, "seed": self.seed}
+        return {
+            "kind": "PoissonSampler", "epoch": self.epoch, "yielded": self._yielded, "seed": self.seed,
+            "rank": self.rank, "num_replicas": self.num_replicas,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """Resume: the next ``iter()`` continues the saved epoch after the
         indices already yielded, exactly as an uninterrupted run would."""
-        state = _check_state(state, "PoissonSampler")
-        if state["seed"] != self.seed:
-            raise ValueError(f"state_dict was saved with seed={state['seed']}, this sampler has seed={self.seed}")
-        self.set_epoch(state["epoch"])
+        state = _check_state(state, "PoissonSampler", self._STATE_KEYS)
+        # (rank and num_replicas: checked where the state holds them)
+        for name, mine in (("seed", self.seed), ("rank", self.rank), ("num_replicas", self.num_replicas)):
+            _check_saved(state, name, mine)
+        self.set_epoch(_check_epoch(state["epoch"], "state_dict['epoch']"))
         self._resume = _check_int(state["yielded"], "state_dict['yielded']", 0, self._per_rank)
         self._yielded = self._resume
 
@@ -490,17 +584,23 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
         if num_batches is None:
             num_batches = max(1, n // (self.batch_size * self.num_replicas))
-        self.num_batches = _check_int(num_batches, "num_batches", 1)
+        self.num_batches = _check_int(num_batches, "num_batches", 1, _INT64_MAX)
         if num_threads is None:
             num_threads = min(2, os.cpu_count() or 1)
         self.num_threads = _check_int(num_threads, "num_threads", 1, 256)
         if prefetch is None:
             prefetch = 4 * self.num_threads
-        self.prefetch = _check_int(prefetch, "prefetch", 1)
+        self.prefetch = _check_int(prefetch, "prefetch", 1, _INT32_MAX)
         # the engine calls the C core directly: it knows the core's metrics
         # even where this build's sample_elimination does not take them yet
         self.options = _check_options(options, extra=("metric", "dim", "volume"))
         self._engine_args = self._engine_kwargs(self.options, d)
+        # Rows the elimination refuses fail here, named by their dataset row
+        # (not mid-epoch, named by an index into a random pool).
+        _check_feature_rows(
+            f, self.options.get("metric", "euclidean"), self._engine_args.get("bounds"),
+            self._engine_args.get("periodic", False),
+        )
         self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)  # f is already our copy
         self.epoch = 0
         self._init_runtime()
@@ -539,7 +639,7 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
             kw["volume"] = _ops._check_real(volume, "volume", positive=True)
         dim = o.pop("dim", None)
         if dim is not None:
-            kw["dim"] = _check_int(dim, "dim", 1)
+            kw["dim"] = _check_int(dim, "dim", 1, _MAX_DIM)
         if o:
             raise TypeError(f"elimination option(s) {', '.join(sorted(o))} are not supported by PoissonBatchSampler")
         return kw
@@ -562,19 +662,20 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
     def batch(self, b: int, epoch: Optional[int] = None) -> List[int]:
         """Batch ``b`` of an epoch (default the current one), computed now."""
         b = _check_int(b, "b", 0, self.num_batches - 1)
-        e = self.epoch if epoch is None else _check_int(epoch, "epoch", 0)
+        e = self.epoch if epoch is None else _check_epoch(epoch)
         return self._get_engine().compute(e, b).tolist()
 
     def __iter__(self) -> Iterator[List[int]]:
         start = self._resume or 0
         self._resume = None
         eng = self._get_engine()
-        eng.start(self.epoch, start)
+        epoch = self.epoch
+        eng.start(epoch, start)
         self._token += 1
         self._yielded = start
-        return self._iterate(eng, start, self._token)
+        return self._iterate(eng, start, self._token, epoch)
 
-    def _iterate(self, eng, start: int, token: int):
+    def _iterate(self, eng, start: int, token: int, epoch: int):
         try:
             for b in range(start, self.num_batches):
                 if token != self._token:
@@ -584,8 +685,9 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
                 try:
                     idx = eng.next()
                 except RuntimeError as e:
-                    raise RuntimeError(f"PoissonBatchSampler: batch {b} of epoch {self.epoch} failed: {e}") from e
-                self._yielded = b + 1
+                    raise RuntimeError(f"PoissonBatchSampler: batch {b} of epoch {epoch} failed: {e}") from e
+                if epoch == self.epoch:  # the position is the current epoch's
+                    self._yielded = b + 1
                 yield idx.tolist()
         finally:
             if token == self._token:
@@ -596,8 +698,16 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Sets the epoch (as DistributedSampler): batch b of epoch e depends
-        only on (seed, e, b, rank)."""
-        self.epoch = _check_int(epoch, "epoch", 0)
+        only on (seed, e, b, rank). A position loaded by ``load_state_dict``
+        belongs to its epoch: setting another epoch starts that one from its
+        first batch (the same epoch keeps the position)."""
+        epoch = _check_epoch(epoch)
+        if epoch != self.epoch:
+            self._resume = None
+            self._yielded = 0
+        self.epoch = epoch
+
+    _STATE_KEYS = ("kind", "epoch", "yielded", "seed", "rank")
 
     def state_dict(self) -> dict:
         """Where the current epoch's iteration stands (StatefulDataLoader)."""
@@ -609,10 +719,12 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
     def load_state_dict(self, state: dict) -> None:
         """Resume: the next ``iter()`` continues the saved epoch after the
         batches already yielded, exactly as an uninterrupted run would."""
-        state = _check_state(state, "PoissonBatchSampler")
-        if state["seed"] != self.seed:
-            raise ValueError(f"state_dict was saved with seed={state['seed']}, this sampler has seed={self.seed}")
-        self.set_epoch(state["epoch"])
+        state = _check_state(state, "PoissonBatchSampler", self._STATE_KEYS)
+        # batch b of epoch e is a function of (seed, e, b, rank): num_replicas
+        # only sets the default num_batches (and yielded is checked against it)
+        for name, mine in (("seed", self.seed), ("rank", self.rank)):
+            _check_saved(state, name, mine)
+        self.set_epoch(_check_epoch(state["epoch"], "state_dict['epoch']"))
         self._resume = _check_int(state["yielded"], "state_dict['yielded']", 0, self.num_batches)
         self._yielded = self._resume
 
