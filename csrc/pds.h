@@ -45,7 +45,8 @@
  * Neighbour search: a grid of cells of side >= d_max (d_max / 2 on three axes)
  * on up to three axes;
  * for d > 3 the principal axes when they hold the data's spread better than
- * the coordinate axes; a sparse grid (occupied cells only) when the data is
+ * the coordinate axes (only the cells: distances are measured on the points
+ * as given); a sparse grid (occupied cells only) when the data is
  * far smaller than its bounding box. opt.auto_radius estimates r_max from
  * the points (pds_estimate_radius) for data that does not fill its box.
  *
@@ -121,7 +122,7 @@ typedef void (*pds_parallel_for_fn)(void *user, int64_t begin, int64_t end,
 
 typedef struct pds_options {
     double alpha;          /* weight exponent, > 0 (default 8)                  */
-    double beta;           /* weight limiting strength, >= 0 (default 0.65)     */
+    double beta;           /* weight limiting strength, in [0, 1] (def. 0.65)   */
     double gamma;          /* weight limiting exponent, >= 0 (default 1.5)      */
     int weight_limiting;   /* nonzero: use d_min (default 1)                    */
     int progressive;       /* nonzero: output in progressive order (default 0)  */

@@ -68,8 +68,12 @@ static pds_status check_options(int64_t m, int d, int64_t n, const pds_options *
     if (!(opt->alpha > 0.0) || !isfinite(opt->alpha))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "alpha must be finite and > 0, got %g",
                          opt->alpha);
-    if (!(opt->beta >= 0.0) || !isfinite(opt->beta))
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "beta must be finite and >= 0, got %g",
+    /* beta > 1 can put d_min at or past d_max: every limited contribution
+     * would be (1 - d_min/d_max)^alpha <= 0, no weight at all */
+    if (!(opt->beta >= 0.0 && opt->beta <= 1.0))
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "beta must be in [0, 1] (d_min = d_max (1 - (n/M)^gamma) beta stays "
+                         "below d_max), got %g",
                          opt->beta);
     if (!(opt->gamma >= 0.0) || !isfinite(opt->gamma))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "gamma must be finite and >= 0, got %g",
@@ -129,8 +133,10 @@ size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) 
                        + 7 * sizeof(int32_t) + 2   /* rounds: candidates, blockers,
                                                       live lists, candidate flags    */
                        + 2 * sizeof(int64_t);      /* removal records, kept ids      */
-    /* so3/sphere: unit rows; d > 3: the principal frame */
+    /* so3/sphere: unit rows; d > 3: the principal frame, and for d > 8 the
+     * same in cell order */
     if ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3) per_point += (size_t)d * sizeof(double);
+    if (d > 8) per_point += (size_t)d * sizeof(double);
     /* The neighbour lists are not counted: they are optional, kept only when
      * they fit beside this (and under max_memory); else the grid is rescanned. */
     return M * per_point + (8 * 32768 + 8) * 16;
@@ -690,7 +696,7 @@ static int removal_cmp(const void *pa, const void *pb) {
 /* the level's points in cell order, and their input indices */
 typedef struct copy_job {
     pdsi_level *L;
-    const double *x;
+    const double *x, *gx;
     const int64_t *ids;
 } copy_job;
 
@@ -708,6 +714,7 @@ static void copy_task(void *task, int64_t b, int64_t e) {
         } else {
             memcpy(to, from, sizeof(double) * (size_t)d);
         }
+        if (L->gx) memcpy(L->gx + k * d, J->gx + (int64_t)i * d, sizeof(double) * (size_t)d);
         L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
     }
 }
@@ -740,9 +747,15 @@ static int serial_level(const pdsi_level *L, double pairs, int allowed) {
  * (ties go to the smaller), NULL for i itself. Writes the n kept ids, in row
  * order, to kept_ids and, when removed_ids is not NULL, the m - n removed ids
  * in removal order to removed_ids. */
-static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const int64_t *ids,
-                            const pdsi_space *s, const pds_options *opt, int64_t tail,
-                            int serial_ok, int64_t *removed_ids, int64_t *kept_ids,
+/* x: the level's points, whose distances are measured; gx: the same points
+ * in the frame the grid cuts (pds_pca.c; NULL: x itself), within spread of
+ * its centre. Only cells and the scan's early exit come from gx: a rotation
+ * keeps distances up to rounding, and rounding would break exact ties (a
+ * lattice in 4-D gave other indices than in 2-D). */
+static pds_status run_level(const double *x, const double *gx, double spread, int64_t m, int d,
+                            int64_t n, const int64_t *ids, const pdsi_space *s,
+                            const pds_options *opt,
+                            int64_t tail, int serial_ok, int64_t *removed_ids, int64_t *kept_ids,
                             pds_error *err) {
     pds_status st = PDS_OK;
     pdsi_level L;
@@ -764,7 +777,8 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     L.order = malloc(sizeof(int32_t) * (size_t)m);
     if (!L.order) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     STAMP("start");
-    st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, 1, L.order, err);
+    if (!gx) gx = x;
+    st = pdsi_grid_build(&L.grid, gx, m, d, L.s, opt->bounds, 1, L.order, err);
     if (st != PDS_OK) goto done;
     STAMP("grid");
 
@@ -822,12 +836,20 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
     if (L.grid.reach == 2 && d <= 3 && s->search2 > 0.0 && m > n &&
         !(contribs && serial_level(&L, pairs, serial_ok))) {
         pdsi_grid_free(&L.grid);
-        st = pdsi_grid_build(&L.grid, x, m, d, L.s, opt->bounds, 0, L.order, err);
+        st = pdsi_grid_build(&L.grid, gx, m, d, L.s, opt->bounds, 0, L.order, err);
         if (st != PDS_OK) goto done;
         STAMP("full grid");
     }
 
     L.x = malloc(sizeof(double) * (size_t)m * (size_t)d);
+    if (gx != x && d > 8) {
+        L.gx = malloc(sizeof(double) * (size_t)m * (size_t)d);
+        if (!L.gx) {
+            st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
+            goto done;
+        }
+        L.glim = pdsi_frame_limit(L.s->search2, d, spread);
+    }
     L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
     L.tie = malloc(sizeof(int32_t) * (size_t)m);
@@ -838,7 +860,7 @@ static pds_status run_level(const double *x, int64_t m, int d, int64_t n, const 
         goto done;
     }
     int serial = 0; /* weights by pdsi_weigh_pairs, elimination by the sequential run alone */
-    copy_job cj = {&L, x, ids};
+    copy_job cj = {&L, x, gx, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
 
     STAMP("copy");
@@ -922,6 +944,7 @@ done:
     free_lists(&L);
     free(L.order);
     free(L.x);
+    free(L.gx);
     free(L.w);
     free(L.removed);
     free(L.tie);
@@ -982,14 +1005,15 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     double volume, log_volume;
     double r_auto = 0.0;
     st = pdsi_domain(points, m, d, opt, &dim, &volume, &log_volume, err);
-    /* d > 3: the grid's cells follow the principal axes (pds_pca.c) */
-    if (st == PDS_OK && !scratch && !opt->periodic && n < m) {
-        st = pdsi_principal_frame(points, m, d, opt, &scratch, err);
-        if (scratch) points = scratch;
-    }
+    /* d > 3: the grid's cells follow the principal axes (pds_pca.c);
+     * distances are still measured on the points as given */
+    double *frame = NULL, spread = 0.0;
+    if (st == PDS_OK && !scratch && !opt->periodic && n < m)
+        st = pdsi_principal_frame(points, m, d, opt, &frame, &spread, err);
     if (st == PDS_OK && opt->auto_radius && n < m)
         st = pdsi_estimate_radius(points, m, d, n, opt, &r_auto, &dim, err);
     if (st != PDS_OK) {
+        free(frame);
         free(scratch);
         return st;
     }
@@ -1007,6 +1031,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     if (opt->periodic) {
         period = malloc(sizeof(double) * (size_t)d);
         if (!period) {
+            free(frame);
             free(scratch);
             return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         }
@@ -1024,6 +1049,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     double d_max = 2.0 * r_max;
     if (!isfinite(d_max)) {
         free(period);
+        free(frame);
         free(scratch);
         if (opt->radius > 0.0)
             return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
@@ -1038,6 +1064,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
            to 0 and every point would lose its neighbours: refuse, rather
            than return an arbitrary subset */
         free(period);
+        free(frame);
         free(scratch);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
@@ -1061,7 +1088,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
-    st = run_level(points, m, d, n, NULL, &s, opt, tail, serial, NULL, kept, err);
+    st = run_level(points, frame, spread, m, d, n, NULL, &s, opt, tail, serial, NULL, kept, err);
     if (st != PDS_OK) goto done;
     if (!opt->progressive) {
         memcpy(out, kept, sizeof(int64_t) * (size_t)n);
@@ -1069,7 +1096,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     }
     /* progressive: halve the survivors while at least 3 remain */
     kept2 = malloc(sizeof(int64_t) * (size_t)n);
-    sub = malloc(sizeof(double) * (size_t)n * (size_t)d);
+    sub = malloc(sizeof(double) * (size_t)n * (size_t)d * (frame ? 2 : 1));
     if (!kept2 || !sub) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
@@ -1081,9 +1108,12 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
         d_max *= grow;
         if (!isfinite(d_max)) d_max = DBL_MAX; /* already reaches every finite distance */
         pdsi_space_set_dmax(&s, d_max);
-        for (int64_t i = 0; i < size; ++i)
+        double *subg = frame ? sub + size * d : NULL;
+        for (int64_t i = 0; i < size; ++i) {
             memcpy(sub + i * d, points + kept[i] * d, sizeof(double) * (size_t)d);
-        st = run_level(sub, size, d, half, kept, &s, opt, tail, serial, removed, kept2, err);
+            if (frame) memcpy(subg + i * d, frame + kept[i] * d, sizeof(double) * (size_t)d);
+        }
+        st = run_level(sub, subg, spread, size, d, half, kept, &s, opt, tail, serial, removed, kept2, err);
         if (st != PDS_OK) goto done;
         for (int64_t t = 0; t < size - half; ++t) out[size - 1 - t] = removed[t];
         int64_t *tmp = kept;
@@ -1093,6 +1123,7 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     }
     memcpy(out, kept, sizeof(int64_t) * (size_t)size);
 done:
+    free(frame);
     free(scratch);
     free(period);
     free(removed);

@@ -167,10 +167,19 @@ pds_status pdsi_normalise_rows(const double *x, int64_t m, int d, pds_metric met
 
 /* Euclidean, d > 3, not periodic: when the points' principal axes hide less
  * of their variance from a three-axis grid than the coordinate axes do (by
- * half), writes a malloc'ed copy rotated into those axes (same distances) to
- * *rotated; else sets it to NULL (pds_pca.c). */
+ * half), writes a malloc'ed copy rotated into those axes to *rotated (the
+ * distances are kept up to rounding) and to *spread the largest distance of
+ * a point from the centre of the rotation, which bounds that rounding
+ * (pdsi_frame_limit); else sets *rotated to NULL (pds_pca.c). */
 pds_status pdsi_principal_frame(const double *x, int64_t m, int d, const pds_options *opt,
-                                double **rotated, pds_error *err);
+                                double **rotated, double *spread, pds_error *err);
+/* A key (squared distance) on rotated rows of d coordinates, all within
+ * spread of the centre, at least this: the points' own distance is at
+ * least sqrt(search2). Rounding moves each rotated coordinate by at most
+ * (d + 1) eps |p - centre| (the frame's rows have unit length), the
+ * difference of two rows by 2 sqrt(d) (d + 1) eps spread, the frame's
+ * orthogonality and the key's sum by far less than the factors 1 + 1e-9. */
+double pdsi_frame_limit(double search2, int d, double spread);
 
 /* Sets the metric dependent fields (metric, images, angle_factor) of s. */
 void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
@@ -217,28 +226,34 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
  *              Each pair is counted by exactly one image (the sign of one
  *              dot product decides), and the key is the chord to the nearer
  *              of p and -p: 2 sin(angle / 4) squared, angle = 2 acos(|q.p|). */
+/* |a - b|^2 in coordinate order, or once a partial sum over blocks of 8
+ * coordinates reaches lim, that partial sum (the sums only grow) */
+PDSI_INLINE double pdsi_dist2_until(const double *a, const double *b, int d, double lim) {
+    double sum = 0.0;
+    int k = 0;
+    for (; k + 8 <= d; k += 8) {
+        for (int i = k; i < k + 8; ++i) {
+            double t = a[i] - b[i];
+            sum += t * t;
+        }
+        if (sum >= lim) return sum;
+    }
+    for (; k < d; ++k) {
+        double t = a[k] - b[k];
+        sum += t * t;
+    }
+    return sum;
+}
+
 PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const double *b, int d,
                                  const double *period, int image) {
     if (s->images == 1) {
         if (d <= 8 || period) return pdsi_dist2(a, b, d, period);
         /* many coordinates: stop once the partial sum reaches search2 (the
          * pair is no neighbour). Below it the sum and its order are those of
-         * pdsi_dist2; d > 3 points come in principal-axes order (pds_pca.c),
-         * so the first blocks hold most of the distance. */
-        double sum = 0.0, lim = s->search2;
-        int k = 0;
-        for (; k + 8 <= d; k += 8) {
-            for (int i = k; i < k + 8; ++i) {
-                double t = a[i] - b[i];
-                sum += t * t;
-            }
-            if (sum >= lim) return sum;
-        }
-        for (; k < d; ++k) {
-            double t = a[k] - b[k];
-            sum += t * t;
-        }
-        return sum;
+         * pdsi_dist2. (The scan reads the principal-axes copy first, where
+         * the first blocks hold most of the distance: pds_scan.c.) */
+        return pdsi_dist2_until(a, b, d, s->search2);
     }
     double dot = 0.0, k = 0.0;
     /* d_max < pi: search2 < 2 and |q - p|^2 + |q + p|^2 = 4, so at most one
@@ -543,6 +558,10 @@ typedef struct pdsi_level {
     double *x;        /* m x d, cell order                        */
     double *xs;       /* NULL, or the same by columns (coordinate i of
                          point j at xs[i m + j]) for the vector scan  */
+    double *gx;       /* NULL, or the same in the grid's principal-axes
+                         frame (d > 8): the scan's early exit reads it
+                         first, the distances are measured on x */
+    double glim;      /* a key on gx at least this: surely no neighbour */
     int32_t *order;   /* row of the level's input, per sorted point */
     pdsi_weight *w;   /* fixed-point weights                      */
     uint8_t *removed;
@@ -578,6 +597,25 @@ typedef struct pdsi_level {
     int tree_only;    /* the sequential run on the tournament tree alone (tests) */
     int parts_always; /* the serial pair pass in parts whenever it can (tests) */
 } pdsi_level;
+
+/* The key of sorted points k (xk: its row of L->x) and j, as pdsi_pair_key
+ * gives it on L->x. d > 8 in a principal-axes frame (pds_pca.c): the first
+ * eight rotated coordinates, where most of a distance lies, rule out most
+ * candidates first (a key of at least L->glim there: surely no neighbour,
+ * whatever the rotation's rounding); the others are measured on L->x. */
+PDSI_INLINE double pdsi_level_key(const pdsi_level *L, const double *xk, int32_t j, int im) {
+    const int d = L->d;
+    if (L->gx) {
+        const double *gk = L->gx + (xk - L->x), *gj = L->gx + (int64_t)j * d;
+        double key = 0.0;
+        for (int i = 0; i < 8; ++i) {
+            double t = gk[i] - gj[i];
+            key += t * t;
+        }
+        if (key >= L->glim) return key;
+    }
+    return pdsi_pair_key(L->s, xk, L->x + (int64_t)j * d, d, L->s->period, im);
+}
 
 /* Calls BODY with j for every neighbour j of k that has not been removed:
  * from the stored list, else from the grid (then dist2 is also known there,

@@ -41,7 +41,7 @@ pds_status pdsi_check_points(const double *x, int64_t m, int d, const pds_option
                 if (p[k] < lo || p[k] > hi)
                     return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                                      "with periodic=True every point must lie inside bounds: "
-                                     "points[%lld, %d] = %g is outside [%g, %g]",
+                                     "points[%lld, %d] = %.17g is outside [%.17g, %.17g]",
                                      (long long)i, k, p[k], lo, hi);
             }
         }
@@ -409,7 +409,11 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     /* r_max is the ball radius holding k = M/n points, times the packing
      * factor of dimension D (the r_max formulas' constant over the ball's) */
     double r_ball = rk * pow(kk / ck, 1.0 / D);
-    double packing = pds_max_radius(D, 1.0, 1) * pow(unit_ball_volume(D), 1.0 / D);
+    /* (1 outside D = 2, 3, where r_max is the ball radius itself; computed
+     * there as a product, the unit ball's volume underflows from D ~ 400 on
+     * and made the estimate NaN) */
+    double packing = D == 2 || D == 3 ? pds_max_radius(D, 1.0, 1) * pow(unit_ball_volume(D), 1.0 / D)
+                                      : 1.0;
     if (radius) *radius = r_ball * packing;
     if (dim) *dim = D;
     return PDS_OK;

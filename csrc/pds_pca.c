@@ -7,6 +7,9 @@
  * neighbour of every other (quadratic work). Rotating the points into their
  * principal axes (an orthogonal change of frame, so euclidean distances are
  * kept up to rounding) puts the spread on the first axes, where the grid cuts.
+ * Only the grid's cells and the scan's early exit (d > 8) read the rotated
+ * copy; distances are measured on the points as given, so exact ties stay
+ * ties (a lattice in 4-D had given other indices than in 2-D).
  *
  * The covariance is taken over at most PDSI_PCA_ROWS evenly spaced rows, its
  * eigenvectors by cyclic Jacobi rotations; everything is serial or per row,
@@ -15,6 +18,7 @@
  * (outside its three axes) drops to at most half. */
 #include "pds_internal.h"
 
+#include <float.h>
 #include <string.h>
 
 #define PDSI_PCA_ROWS 8192
@@ -89,8 +93,9 @@ static int cmp_desc(const void *a, const void *b) {
 }
 
 pds_status pdsi_principal_frame(const double *x, int64_t m, int d, const pds_options *opt,
-                                double **rotated, pds_error *err) {
+                                double **rotated, double *spread, pds_error *err) {
     *rotated = NULL;
+    *spread = 0.0;
     if (d <= PDSI_GRID_MAX_DIMS || d > PDSI_PCA_MAX_D || m < 8) return PDS_OK;
     size_t dd = (size_t)d * (size_t)d;
     double *buf = malloc(sizeof(double) * (3 * dd + 3 * (size_t)d));
@@ -143,7 +148,21 @@ pds_status pdsi_principal_frame(const double *x, int64_t m, int d, const pds_opt
     }
     rotate_task t = {x, out, mean, frame, d};
     pdsi_parallel(opt, m, 1024, rotate_rows, &t);
+    double most = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+        const double *p = x + i * d;
+        double sq = 0.0;
+        for (int k = 0; k < d; ++k) sq += (p[k] - mean[k]) * (p[k] - mean[k]);
+        most = sq > most ? sq : most;
+    }
+    *spread = sqrt(most) * (1.0 + 1e-9);
     free(buf);
     *rotated = out;
     return PDS_OK;
+}
+
+double pdsi_frame_limit(double search2, int d, double spread) {
+    double e = 2.0 * sqrt((double)d) * (double)(d + 1) * DBL_EPSILON * spread;
+    double r = sqrt(search2) * (1.0 + 1e-9) + e;
+    return r * r * (1.0 + 1e-9);
 }

@@ -348,6 +348,16 @@ PDSI_SCAN_LANES(4)
 PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, int im, int32_t j,
                                 int32_t j1, int32_t *ids, double *keys, int64_t n) {
     const double lim = L->s->search2, *per = L->s->period;
+    if (L->gx) {
+        /* d > 8 in a principal-axes frame (pdsi_level_key) */
+        for (; j < j1; ++j) {
+            double key = pdsi_level_key(L, xk, j, im);
+            ids[n] = j;
+            keys[n] = key;
+            n += key < lim;
+        }
+        return n;
+    }
     /* branch-free: the record is written, and kept when in */
     for (; j < j1; ++j) {
         double key = pdsi_pair_key(L->s, xk, L->x + (int64_t)j * d, d, per, im);

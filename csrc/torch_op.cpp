@@ -71,6 +71,9 @@ const char* dtype_name(ScalarType t) {
   }
 }
 
+// the points' dtypes (the Python API's and the fake kernels' too)
+bool is_points_dtype(ScalarType t) { return t == ScalarType::Float || t == ScalarType::Double; }
+
 bool is_float(ScalarType t) {
   return t == ScalarType::Float || t == ScalarType::Double || t == ScalarType::Half ||
          t == ScalarType::BFloat16;
@@ -121,18 +124,19 @@ void torch_parallel_for(void* /*user*/, int64_t begin, int64_t end, int64_t grai
                               [fn, task](int64_t b, int64_t e) { fn(task, b, e); });
 }
 
-pds_metric parse_metric(const std::string& metric) {
+pds_metric parse_metric(const char* op, const std::string& metric) {
   if (metric == "euclidean") return PDS_METRIC_EUCLIDEAN;
   if (metric == "so3") return PDS_METRIC_SO3;
   if (metric == "sphere") return PDS_METRIC_SPHERE;
-  STD_TORCH_CHECK(false, "sample_elimination: metric must be \"euclidean\", \"so3\" or \"sphere\", got \"",
-                  metric, "\"");
+  STD_TORCH_CHECK(false, op, ": metric must be \"euclidean\", \"so3\" or \"sphere\", got \"", metric,
+                  "\"");
   return PDS_METRIC_EUCLIDEAN;
 }
 
 // The options shared by the single and the batched form. `hold` keeps the
 // float64 copy of bounds alive while opt points into it.
-pds_options make_options(int64_t d, const std::optional<Tensor>& bounds, std::optional<double> radius,
+pds_options make_options(const char* op, int64_t d, const std::optional<Tensor>& bounds,
+                         std::optional<double> radius,
                          bool periodic, double alpha, double beta, double gamma, bool weight_limiting,
                          bool progressive, const std::string& metric, std::optional<int64_t> dim,
                          std::optional<double> volume, bool auto_radius, std::optional<Tensor>& hold) {
@@ -141,33 +145,32 @@ pds_options make_options(int64_t d, const std::optional<Tensor>& bounds, std::op
   if (bounds.has_value()) {
     const Tensor& bt = *bounds;
     STD_TORCH_CHECK(bt.dim() == 2 && bt.size(0) == 2 && bt.size(1) == d,
-                    "sample_elimination: bounds must have shape [2, d] = [2, ", d, "], got ",
+                    op, ": bounds must have shape [2, d] = [2, ", d, "], got ",
                     shape_of(bt));
     STD_TORCH_CHECK(is_float(bt.scalar_type()) || bt.scalar_type() == ScalarType::Long ||
                         bt.scalar_type() == ScalarType::Int,
-                    "sample_elimination: bounds must be a real tensor, got ",
+                    op, ": bounds must be a real tensor, got ",
                     dtype_name(bt.scalar_type()));
     hold = as_cpu_double(bt);
     opt.bounds = static_cast<const double*>(hold->const_data_ptr());
   }
   if (radius.has_value()) {
     STD_TORCH_CHECK(*radius > 0.0 && std::isfinite(*radius),
-                    "sample_elimination: radius must be finite and > 0, got ", *radius);
-    STD_TORCH_CHECK(!auto_radius, "sample_elimination: give radius=", *radius,
+                    op, ": radius must be finite and > 0, got ", *radius);
+    STD_TORCH_CHECK(!auto_radius, op, ": give radius=", *radius,
                     " or auto_radius=True, not both");
     opt.radius = *radius;
   }
   if (dim.has_value()) {
-    STD_TORCH_CHECK(*dim >= 1 && *dim <= 1000000, "sample_elimination: dim must be >= 1, got dim=",
-                    *dim);
+    STD_TORCH_CHECK(*dim >= 1 && *dim <= 1000000, op, ": dim must be in [1, 1000000], got dim=", *dim);
     opt.dim = static_cast<int>(*dim);
   }
   if (volume.has_value()) {
     STD_TORCH_CHECK(*volume > 0.0 && std::isfinite(*volume),
-                    "sample_elimination: volume must be finite and > 0, got volume=", *volume);
+                    op, ": volume must be finite and > 0, got volume=", *volume);
     opt.volume = *volume;
   }
-  opt.metric = parse_metric(metric);
+  opt.metric = parse_metric(op, metric);
   opt.auto_radius = auto_radius;
   opt.periodic = periodic;
   opt.alpha = alpha;
@@ -216,7 +219,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                           bool auto_radius) {
   STD_TORCH_CHECK(points.dim() == 2, "sample_elimination: points must be a 2-D tensor (M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
-  STD_TORCH_CHECK(is_float(points.scalar_type()),
+  STD_TORCH_CHECK(is_points_dtype(points.scalar_type()),
                   "sample_elimination: points must be float32 or float64, got ",
                   dtype_name(points.scalar_type()));
   const int64_t m = points.size(0), d = points.size(1);
@@ -229,7 +232,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                   " coordinates per row, got shape ", shape_of(points));
 
   std::optional<Tensor> hold;
-  pds_options opt = make_options(d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
+  pds_options opt = make_options("sample_elimination", d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
                                  progressive, metric, dim, volume, auto_radius, hold);
   // Refuse, before converting or allocating anything, a request the machine
   // cannot hold (rather than be killed by the kernel halfway through).
@@ -315,7 +318,7 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   STD_TORCH_CHECK(points.dim() == 3,
                   "sample_elimination: batched points must be a 3-D tensor (B, M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
-  STD_TORCH_CHECK(is_float(points.scalar_type()),
+  STD_TORCH_CHECK(is_points_dtype(points.scalar_type()),
                   "sample_elimination: points must be float32 or float64, got ",
                   dtype_name(points.scalar_type()));
   const int64_t B = points.size(0), M = points.size(1), d = points.size(2);
@@ -339,7 +342,7 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   Tensor x = as_cpu_double(points);
   std::optional<Tensor> hold;
   BatchTask t;
-  t.opt = make_options(d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
+  t.opt = make_options("sample_elimination_batched", d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
                        progressive, metric, dim, volume, auto_radius, hold);
   Tensor out = torch::stable::empty({B, widest}, ScalarType::Long, std::nullopt,
                                     torch::stable::Device(torch::headeronly::DeviceType::CPU));
@@ -372,7 +375,7 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
 Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::optional<int64_t> dim) {
   STD_TORCH_CHECK(points.dim() == 2, "estimate_radius: points must be a 2-D tensor (M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
-  STD_TORCH_CHECK(is_float(points.scalar_type()),
+  STD_TORCH_CHECK(is_points_dtype(points.scalar_type()),
                   "estimate_radius: points must be float32 or float64, got ",
                   dtype_name(points.scalar_type()));
   const int64_t m = points.size(0), d = points.size(1);
@@ -380,10 +383,13 @@ Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::option
                   shape_of(points));
   STD_TORCH_CHECK(n >= 1 && n <= m, "estimate_radius: n must be in [1, M=", m, "], got n=", n);
   std::optional<Tensor> hold;
-  pds_options opt = make_options(d, std::nullopt, std::nullopt, false, 8.0, 0.65, 1.5, true, false,
+  pds_options opt = make_options("estimate_radius", d, std::nullopt, std::nullopt, false, 8.0, 0.65, 1.5, true, false,
                                  metric, dim, std::nullopt, true, hold);
   STD_TORCH_CHECK(opt.metric != PDS_METRIC_SO3 || d == 4,
                   "estimate_radius: metric=so3 needs points of shape (M, 4), got ", shape_of(points));
+  STD_TORCH_CHECK(opt.metric != PDS_METRIC_SPHERE || d >= 2,
+                  "estimate_radius: metric=sphere needs directions with d >= 2 coordinates, got shape ",
+                  shape_of(points));
   Tensor x = as_cpu_double(points);
   double r = 0.0;
   int D = 0;

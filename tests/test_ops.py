@@ -224,6 +224,41 @@ def test_torch_compile_fullgraph():
     assert torch.allclose(compiled_inductor(x), f(x))
 
 
+def test_torch_compile_symbolic_options_and_tensor_n():
+    """dynamic=True (symbolic shapes and floats), a float option that changes
+    between calls (recompiled with a symbolic float), and n as a 0-d tensor
+    (data under compile): each equals the eager call."""
+    x = torch.rand(300, 2, generator=torch.Generator().manual_seed(4))
+    dyn = torch.compile(lambda p: sample_elimination(p, 40), fullgraph=True, dynamic=True)
+    assert torch.equal(dyn(x), sample_elimination(x, 40))
+    assert torch.equal(dyn(x[:200]), sample_elimination(x[:200], 40))
+    by_radius = torch.compile(lambda p, r: sample_elimination(p, 40, radius=r), fullgraph=True)
+    for r in (0.05, 0.08, 0.11):
+        assert torch.equal(by_radius(x, r), sample_elimination(x, 40, radius=r))
+    by_alpha = torch.compile(lambda p, a: sample_elimination(p, 40, alpha=a), fullgraph=True)
+    for a in (8.0, 6.0):
+        assert torch.equal(by_alpha(x, a), sample_elimination(x, 40, alpha=a))
+    by_n = torch.compile(lambda p, n: sample_elimination(p, n), fullgraph=True)
+    for n in (5, 17):
+        assert torch.equal(by_n(x, torch.tensor(n)), sample_elimination(x, n))
+
+
+def test_estimate_radius_in_many_dimensions_is_finite():
+    """The packing factor of D > 3 is 1: computed as a product, the unit
+    ball's volume underflowed (D ~ 400 on) and the estimate was NaN."""
+    x = torch.rand(100, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    r700, D = torch_poisson.estimate_radius(x, 10, dim=700)
+    r5, _ = torch_poisson.estimate_radius(x, 10, dim=5)
+    assert D == 700 and math.isfinite(r700) and r700 > 0
+    # r_ball = r_k (k / (k - 1/3))^(1/D): the same r_k, other powers
+    k = 10
+    assert r700 / r5 == pytest.approx((k / (k - 1 / 3)) ** (1 / 700 - 1 / 5), rel=1e-12)
+    wide = torch.rand(500, 2000, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    r, D = torch_poisson.estimate_radius(wide, 50)
+    assert math.isfinite(r) and r > 0 and D > 100
+    assert sample_elimination(x, 10, radius="auto", dim=700).shape == (10,)
+
+
 # ------------------------------------------------------------- bad input --
 
 GOOD = torch.rand(100, 2)
@@ -255,6 +290,16 @@ BAD = [
     ("alpha negative", lambda: sample_elimination(GOOD, 5, alpha=-2.0), (ValueError,), "alpha=-2.0"),
     ("beta negative", lambda: sample_elimination(GOOD, 5, beta=-0.1), (ValueError,), "beta=-0.1"),
     ("gamma negative", lambda: sample_elimination(GOOD, 5, gamma=-1.0), (ValueError,), "gamma=-1.0"),
+    # beta > 1 can put d_min past d_max: every weight 0, the last n indices came back
+    ("beta above 1", lambda: sample_elimination(GOOD, 25, beta=1.2), (ValueError,), "beta=1.2"),
+    ("points 4-D", lambda: sample_elimination(torch.rand(2, 2, 2, 2), 1), (ValueError,), "(B, M, d)"),
+    ("periodic a string", lambda: sample_elimination(GOOD, 5, bounds=([0, 0], [1, 1]), periodic="no"), (TypeError,), "periodic='no'"),
+    ("weight_limiting a string", lambda: sample_elimination(GOOD, 5, weight_limiting="False"), (TypeError,), "weight_limiting='False'"),
+    ("progressive a number", lambda: sample_elimination(GOOD, 5, progressive=2), (TypeError,), "progressive=2"),
+    ("n a bool tensor", lambda: sample_elimination(GOOD, torch.tensor(True)), (TypeError,), "tensor(True)"),
+    ("dim too large", lambda: sample_elimination(GOOD, 5, dim=10 ** 7), (ValueError,), "[1, 1000000], got dim=10000000"),
+    ("relative_radius 1-D", lambda: relative_radius(torch.rand(5)), (ValueError,), "shape (5,)"),
+    ("relative_radius empty", lambda: relative_radius(torch.rand(0, 2)), (ValueError,), "shape (0, 2)"),
 ]
 
 
@@ -275,6 +320,12 @@ OP_BAD = [
     ("op alpha", (GOOD, 5, None, None, False, -1.0), "alpha"),
     ("op radius", (GOOD, 5, None, -0.5), "radius"),
     ("op periodic no bounds", (GOOD, 5, None, None, True), "bounds"),
+    ("op float16", (GOOD.half(), 5), "float16"),  # the Python API and the fake kernel refuse it too
+    ("op bfloat16", (GOOD.bfloat16(), 5), "bfloat16"),
+    ("op beta", (GOOD, 5, None, None, False, 8.0, 1.5), "beta must be in [0, 1]"),
+    # float32 0.1 is above float64 0.1: the message shows both to the last digit
+    ("op periodic float32 edge", (torch.tensor([[0.0], [0.05], [0.1]]), 2, torch.tensor([[0.0], [0.1]], dtype=torch.float64), None, True),
+     "0.10000000149011612 is outside [0, 0.10000000000000001]"),
 ]
 
 
@@ -289,6 +340,32 @@ def test_max_radius_formulas():
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 2), math.sqrt(0.01 / (2 * math.sqrt(3))))
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 3), (0.01 / (4 * math.sqrt(2))) ** (1 / 3))
     assert math.isclose(torch_poisson.max_radius(100, 1.0, 1), 1 / 200)
+
+
+@pytest.mark.parametrize("copies", [1, 2, 5])  # d = 4, 6, 12 (d > 8: the frame's early exit too)
+def test_lattice_in_more_dimensions_keeps_its_ties(copies):
+    """Exact ties stay ties when d > 3, where the grid follows the points'
+    principal axes: a 2-D lattice padded with zero coordinates has the same
+    distances, so the same indices as in 2-D and as the oracle; the lattice's
+    coordinates repeated (a, a, ..., b, b, ...) against the oracle too.
+    Rounding in the rotated copy used to turn ties into 1-ulp differences
+    (7-40 of 120 such cases differed)."""
+    for seed in range(12):
+        g = torch.Generator().manual_seed(seed)
+        a = torch.randint(0, 6, (40,), generator=g).double()
+        b = torch.randint(0, 6, (40,), generator=g).double()
+        flat = torch.stack([a, b], 1)
+        padded = torch.cat([flat, torch.zeros(40, 2 * copies, dtype=torch.float64)], 1)
+        repeated = torch.stack([a] * (copies + 1) + [b] * (copies + 1), 1)
+        for n in (8, 13, 20):
+            for progressive in (False, True):
+                kw = dict(progressive=progressive)
+                want = sample_elimination(flat, n, **kw).tolist()
+                assert sample_elimination(padded, n, **kw).tolist() == want, (seed, n, kw)
+                assert want == _oracle(padded, n, kw), (seed, n, kw)
+                kw["radius"] = 1.5
+                got = sample_elimination(repeated, n, **kw).tolist()
+                assert got == _oracle(repeated, n, kw), (seed, n, kw)
 
 
 def test_random_sweep_matches_oracle_exactly():

@@ -18,14 +18,13 @@ _FLOAT_DTYPES = (torch.float32, torch.float64)
 # ----------------------------------------------------------------- checks --
 
 
-def _check_points(points, name="points"):
+def _check_points(points, name="points", batched=False):
+    """batched: the caller also takes a padded batch (B, M, d) (named in the message)."""
+    shapes = "2-D tensor of shape (M, d)" + (" or a 3-D padded batch (B, M, d)" if batched else "")
     if not isinstance(points, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (M, d), got {type(points).__name__}")
+        raise TypeError(f"{name} must be a {shapes}, got {type(points).__name__}")
     if points.dim() != 2:
-        raise ValueError(
-            f"{name} must be a 2-D tensor of shape (M, d), got {points.dim()}-D with shape "
-            f"{tuple(points.shape)}"
-        )
+        raise ValueError(f"{name} must be a {shapes}, got {points.dim()}-D with shape {tuple(points.shape)}")
     if points.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {points.dtype}")
     if points.shape[0] == 0:
@@ -36,7 +35,8 @@ def _check_points(points, name="points"):
 
 def _check_int(value, name, lo, hi=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        if (isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point()
+                and not value.is_complex() and value.dtype != torch.bool):
             value = int(value)
         else:
             raise TypeError(f"{name} must be an int, got {value!r}")
@@ -51,13 +51,24 @@ def _check_real(value, name, *, positive=False, nonnegative=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if not math.isfinite(value):
+    # (comparisons, not math.isfinite: under torch.compile(dynamic=True) a
+    # float argument is symbolic, and math.isfinite cannot be traced)
+    if not -math.inf < value < math.inf:
         raise ValueError(f"{name} must be finite, got {name}={value}")
     if positive and not value > 0:
         raise ValueError(f"{name} must be > 0, got {name}={value}")
     if nonnegative and not value >= 0:
         raise ValueError(f"{name} must be >= 0, got {name}={value}")
     return value
+
+
+def _check_bool(value, name):
+    """A flag: a bool (or numpy's), not a truthy string or number."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {name}={value!r}")
 
 
 def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
@@ -120,6 +131,7 @@ def _check_memory(need, what):
 # --------------------------------------------------------------- operator --
 
 _METRICS = ("euclidean", "so3", "sphere")
+_MAX_DIM = 1_000_000  # the operator's limit on dim=
 
 
 def _check_metric(metric, d, bounds, periodic):
@@ -172,15 +184,23 @@ def _check_options(d, bounds, radius, periodic, alpha, beta, gamma, metric, dim,
     radius, auto = _check_radius(radius)
     alpha = _check_real(alpha, "alpha", positive=True)
     beta = _check_real(beta, "beta", nonnegative=True)
+    if beta > 1.0:  # d_min = d_max (1 - (n/M)^gamma) beta would reach d_max: no weights at all
+        raise ValueError(f"beta must be in [0, 1] (d_min = d_max (1 - (n/M)^gamma) beta stays below d_max), "
+                         f"got beta={beta}")
     gamma = _check_real(gamma, "gamma", nonnegative=True)
+    periodic = _check_bool(periodic, "periodic")
     if periodic and b is None:
         raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
     _check_metric(metric, d, b, periodic)
     if dim is not None:
-        dim = _check_int(dim, "dim", 1)
+        dim = _check_int(dim, "dim", 1, _MAX_DIM)
     if volume is not None:
         volume = _check_real(volume, "volume", positive=True)
     return b, radius, auto, alpha, beta, gamma, dim, volume
+
+
+def _check_flags(weight_limiting, progressive):
+    return _check_bool(weight_limiting, "weight_limiting"), _check_bool(progressive, "progressive")
 
 
 def sample_elimination(
@@ -271,11 +291,25 @@ def sample_elimination(
         )
     if lengths is not None:
         raise ValueError(f"lengths is only for batched (B, M, d) points, got points of shape {tuple(points.shape)}")
-    _check_points(points)
+    _check_points(points, batched=True)
     m, d = points.shape
+    if isinstance(n, torch.Tensor) and n.numel() == 1 and torch.compiler.is_compiling():
+        # a tensor n is data under torch.compile: the batched operator takes
+        # it as a tensor (its one row is this call's result; the operator
+        # checks the value)
+        if n.is_floating_point() or n.dtype == torch.bool:
+            raise TypeError(f"n must be an int, got {n!r}")
+        n1 = n.reshape(1).to(torch.int64)
+        torch._check(n1[0].item() >= 1, lambda: "n must be >= 1")
+        return _sample_elimination_batched(
+            points[None], n1, lengths=None, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
+            beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
+            metric=metric, dim=dim, volume=volume,
+        )[0]
     n = _check_int(n, "n", 1, m)
     b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
         d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
+    weight_limiting, progressive = _check_flags(weight_limiting, progressive)
     _check_nonzero_rows(points, metric)
     return torch.ops.torch_poisson.sample_elimination.default(
         points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive),
@@ -311,6 +345,7 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
     b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
         d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
+    weight_limiting, progressive = _check_flags(weight_limiting, progressive)
     _check_nonzero_rows(points, metric, lengths)
     return torch.ops.torch_poisson.sample_elimination_batched.default(
         points, lengths, n_t, max_n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting),
@@ -373,7 +408,7 @@ def estimate_radius(points: torch.Tensor, n: int, *, metric: str = "euclidean",
     n = _check_int(n, "n", 1, m)
     _check_metric(metric, d, None, False)
     if dim is not None:
-        dim = _check_int(dim, "dim", 1)
+        dim = _check_int(dim, "dim", 1, _MAX_DIM)
     _check_nonzero_rows(points, metric)
     r, D = torch.ops.torch_poisson.estimate_radius.default(points, n, metric, dim).tolist()
     return r, int(D)
@@ -459,7 +494,7 @@ def poisson_disk(
     _check_memory(m * (16 * dim + 64), f"poisson_disk(n={n}, dim={dim}, oversample={oversample})")
     cand = torch.rand(m, dim, generator=generator, dtype=torch.float64)
     cand.mul_(b[1] - b[0]).add_(b[0])  # in place: no temporaries of the candidates' size
-    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else bool(periodic))
+    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else periodic)
     return cand[idx].to(dtype)
 
 
@@ -545,6 +580,9 @@ def relative_radius(points: torch.Tensor, *, volume: Optional[float] = None, per
         >>> relative_radius(poisson_disk(500, metric="so3"), metric="so3") > 0.5
         True
     """
+    if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[0] == 0 or points.shape[1] == 0:
+        got = f"shape {tuple(points.shape)}" if isinstance(points, torch.Tensor) else type(points).__name__
+        raise ValueError(f"points must be a tensor of shape (n, d) with n, d >= 1, got {got}")
     n, d = points.shape
     if metric == "so3":
         vol, dm, period = 8.0 * math.pi ** 2, 3, None
