@@ -175,6 +175,43 @@ static void test_too_dense(void) {
     free(out);
 }
 
+/* A 2-D lattice padded with zero coordinates has the same distances, and
+ * with its coordinates repeated 4 (16) times distances exactly 2 (4) times
+ * as long: the same indices as in 2-D (with the radius scaled alike), ties
+ * included. The principal-axes frame of d > 3 (and its early exit, d > 8)
+ * must not turn exact ties into ulps. */
+static void test_lattice_ties_in_more_dimensions(void) {
+    enum { M = 40 };
+    static double flat[M * 2], wide[M * 32];
+    int64_t want[20], got[20];
+    pds_options o;
+    pds_options_init(&o);
+    pds_error e;
+    for (int seed = 0; seed < 12; ++seed) {
+        for (int i = 0; i < M * 2; ++i) flat[i] = (double)(int)(urand() * 6.0);
+        for (int n = 8; n <= 20; n += 6) {
+            o.radius = 0.0;
+            CHECK(pds_eliminate(flat, M, 2, n, &o, want, &e) == PDS_OK);
+            for (int d = 4; d <= 12; d += 4) {
+                for (int i = 0; i < M; ++i)
+                    for (int k = 0; k < d; ++k) wide[i * d + k] = k < 2 ? flat[i * 2 + k] : 0.0;
+                CHECK(pds_eliminate(wide, M, d, n, &o, got, &e) == PDS_OK);
+                CHECK(memcmp(want, got, sizeof(int64_t) * (size_t)n) == 0);
+            }
+            o.radius = 1.5;
+            CHECK(pds_eliminate(flat, M, 2, n, &o, want, &e) == PDS_OK);
+            for (int copies = 4; copies <= 16; copies *= 4) {
+                int d = 2 * copies;
+                for (int i = 0; i < M; ++i)
+                    for (int k = 0; k < d; ++k) wide[i * d + k] = flat[i * 2 + (k < copies ? 0 : 1)];
+                o.radius = 1.5 * sqrt((double)copies);
+                CHECK(pds_eliminate(wide, M, d, n, &o, got, &e) == PDS_OK);
+                CHECK(memcmp(want, got, sizeof(int64_t) * (size_t)n) == 0);
+            }
+        }
+    }
+}
+
 int main(void) {
     test_quality_and_count(2, 0.70);
     test_quality_and_count(3, 0.65);
@@ -184,6 +221,7 @@ int main(void) {
     test_degenerate();
     test_progressive_n_close_to_m();
     test_too_dense();
+    test_lattice_ties_in_more_dimensions();
     if (failures) {
         printf("%d failed\n", failures);
         return 1;
