@@ -102,7 +102,7 @@ typedef enum pds_status {
 
 typedef struct pds_error {
     pds_status code;
-    char message[320];
+    char message[512];
 } pds_error;
 
 /* How distances are measured. */

@@ -15,9 +15,9 @@
 #include "pds_internal.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef PDS_ROUNDS_STATS
-#include <stdio.h>
 #include <time.h>
 static double stats_cpu(void) {
     struct timespec ts;
@@ -208,7 +208,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t chunk, int64_t cb, int6
             /* (the vector scan stores whole vectors past its records) */
             int64_t most_k = most + PDSI_SCAN_SLACK;
             if (nim == 2) {
-                nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
+                nr1 = pdsi_grid_image_ranges(&L->grid, xk, k, 1, r1);
                 most_k += pdsi_ranges_length(r1, nr1);
             }
             if (len + most_k > cap) {
@@ -798,13 +798,23 @@ static pds_status run_level(const double *x, const double *gx, double spread, in
          * points, 1.7e9 pairs, still run: 13 s) */
         double per_pair = d > 8 ? d / 8.0 : 1.0;
         if (pairs * per_pair > limit) {
+            /* few kept of many (r_max from the domain or the points): r_max
+             * is a large share of the domain, so every point neighbours a
+             * large share of the others whatever the data */
+            char few[160] = "";
+            if (n * 64 < m && !(opt->radius > 0.0))
+                snprintf(few, sizeof few,
+                         "; or, as n=%lld is small against M=%lld, eliminate a random pool of "
+                         "about 8 n points (as PoissonSampler's pool_size does)",
+                         (long long)n, (long long)m);
             st = pdsi_fail(err, PDS_ERR_TOO_DENSE,
                            "every point has about %.0f candidate neighbours within d_max=%g "
-                           "(%.3g pairs in all, of %d coordinates; the limit is %.3g pairs of "
-                           "up to 8): the points are too dense for this radius (many duplicates, a "
-                           "domain far smaller than its bounding box, or many dimensions "
-                           "without structure); pass a smaller radius=, or set volume=/dim=",
-                           pairs / (double)m, s->d_max, pairs, d, limit);
+                           "(%.3g pairs, of %d coordinates; the limit is %.3g pairs of up to 8): "
+                           "the points are too dense for this radius (duplicates, a domain far "
+                           "smaller than its bounding box, or many dimensions without "
+                           "structure): pass radius=\"auto\" or a smaller radius=, or set "
+                           "volume=/dim=%s",
+                           pairs / (double)m, s->d_max, pairs, d, limit, few);
             goto done;
         }
     }

@@ -169,7 +169,12 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             total = 1.0;
             for (int a = 0; a < grid->g; ++a) {
                 want[a] = floor(ext[a] / unit);
-                if (!(want[a] <= cap)) want[a] = cap; /* ext / unit may be Inf or NaN */
+                /* ext / unit may be Inf or NaN; a sparse grid may have up to
+                 * 1e18 cells (clamping an axis to the dense grid's 2m cells
+                 * made cells far wider than d_max: 20 tight clusters of 1M
+                 * points in a 1000-box had 7000 candidates a point, 60 true
+                 * neighbours, and were refused as too dense) */
+                if (!(want[a] <= 1e18)) want[a] = 1e18;
                 if (!s->periodic) want[a] += 1.0;
                 if (want[a] < 1.0) want[a] = 1.0;
                 total *= want[a];
@@ -184,8 +189,10 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
             }
             break;
         }
-        /* too many cells for a dense grid: a sparse one (at most ~1e18 cells) */
-        if (total > cap && !s->periodic && s->images == 1) {
+        /* too many cells for a dense grid: a sparse one (at most ~1e18
+         * cells; so3 too, whose search around -q then starts from a full
+         * cell index: pdsi_grid_image_ranges) */
+        if (total > cap && !s->periodic) {
             sparse = 1;
             cap = 1e18;
         }
@@ -238,6 +245,11 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
 }
 
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
+    if (grid->g && grid->keys) c = grid->keys[c]; /* sparse: the full index */
+    return pdsi_grid_ranges_full(grid, c, ranges);
+}
+
+int pdsi_grid_ranges_full(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
     int g = grid->g, reach = grid->reach;
     if (g == 0) {
         ranges[0] = grid->start[0];
@@ -245,7 +257,6 @@ int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {
         return ranges[1] > ranges[0];
     }
     int64_t coord[PDSI_GRID_MAX_DIMS];
-    if (grid->keys) c = grid->keys[c]; /* sparse: the full index */
     for (int a = g - 1; a >= 0; --a) {
         coord[a] = c % grid->cells[a];
         c /= grid->cells[a];

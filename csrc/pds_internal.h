@@ -461,11 +461,16 @@ PDSI_INLINE int64_t pdsi_ranges_length(const int32_t *ranges, int n) {
 /* The cell of the point sign * p (clamped into the grid): with sign -1, the
  * cell of -q, around which so3's second image is searched. */
 int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign);
-/* The cell around which image `image` of sorted point k (coordinates xk) is
- * searched: its own cell for image 0, the cell of -xk for image 1 (so3). */
-PDSI_INLINE int64_t pdsi_grid_image_cell(const pdsi_grid *grid, const double *xk, int32_t k,
-                                         int image) {
-    return image ? pdsi_grid_cell(grid, xk, -1.0) : grid->cell_of[k];
+/* The ranges around the full cell index c (pdsi_grid_cell's; in a dense
+ * grid the same as pdsi_grid_ranges). */
+int pdsi_grid_ranges_full(const pdsi_grid *grid, int64_t c, int32_t *ranges);
+/* The ranges searched for image `image` of sorted point k (coordinates xk):
+ * around its own cell for image 0, around the cell of -xk for image 1 (so3;
+ * that cell may hold no point: a full index, also in a sparse grid). */
+PDSI_INLINE int pdsi_grid_image_ranges(const pdsi_grid *grid, const double *xk, int32_t k,
+                                       int image, int32_t *ranges) {
+    return image ? pdsi_grid_ranges_full(grid, pdsi_grid_cell(grid, xk, -1.0), ranges)
+                 : pdsi_grid_ranges(grid, grid->cell_of[k], ranges);
 }
 void pdsi_grid_free(pdsi_grid *grid);
 
@@ -765,8 +770,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         double lim_ = (L)->s->search2;                                                      \
         const int nim_ = pdsi_images_of((L)->s, xk_);                                        \
         for (int im_ = 0; im_ < nim_; ++im_) {                                               \
-            int nr_ = pdsi_grid_ranges(                                                     \
-                &(L)->grid, pdsi_grid_image_cell(&(L)->grid, xk_, (k), im_)       , r_);      \
+            int nr_ = pdsi_grid_image_ranges(&(L)->grid, xk_, (k), im_, r_);                 \
             for (int q_ = 0; q_ < nr_; ++q_) {                                              \
                 for (int32_t j = r_[2 * q_]; j < r_[2 * q_ + 1]; ++j) {                     \
                     if (j == (k) || ((L)->removed && (L)->removed[j])) continue;            \

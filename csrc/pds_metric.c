@@ -394,8 +394,9 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     if (!(rk > 0.0) || !isfinite(rk))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "radius='auto' cannot estimate r_max: the median distance to the "
-                         "%lld-th nearest point is %g (the points are mostly duplicates); pass "
-                         "radius=",
+                         "%lld-th nearest point is %g (the points are mostly duplicates): "
+                         "pass radius= (e.g. the spacing of the distinct points, whose count "
+                         "torch.unique(points, dim=0) gives), or drop the duplicates",
                          (long long)t.k, rk);
     /* a ball of radius r_k holds about k - 1/3 points (the median of a
      * Gamma(k) count), and one of radius r_2k about 2k - 1/3 */

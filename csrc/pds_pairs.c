@@ -106,7 +106,7 @@ static int scan_part(pdsi_level *L, part *P, int64_t *first, int32_t *cnt) {
             int nim = pdsi_images_of(L->s, xk), nr1 = 0;
             int64_t most = most_c;
             if (nim == 2) {
-                nr1 = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, k, 1), r1);
+                nr1 = pdsi_grid_image_ranges(&L->grid, xk, k, 1, r1);
                 most += pdsi_ranges_length(r1, nr1);
             }
             if (!grow_pairs(ws, &P->pairs, np + most + PDSI_SCAN_SLACK)) return 0;

@@ -175,7 +175,7 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, const uint8_t *
     int32_t r[2 * PDSI_MAX_RANGES];
     const double *xk = L->x + (int64_t)x * D;
     for (int im = 0, nim = pdsi_images_of(L->s, xk); im < nim; ++im) {
-        int nr = pdsi_grid_ranges(&L->grid, pdsi_grid_image_cell(&L->grid, xk, x, im), r);
+        int nr = pdsi_grid_image_ranges(&L->grid, xk, x, im, r);
         for (int q = 0; q < nr; ++q) {
             for (int32_t j = r[2 * q]; j < r[2 * q + 1]; ++j) {
                 if (j == x || !flag[j]) continue;

@@ -81,6 +81,50 @@ def test_so3_rim_matches_oracle():
     assert ours > 2.0 * theirs, (ours, theirs)
 
 
+def _pose_clusters(m, views, sd, seed):
+    g = gen(seed)
+    q = views[torch.randint(0, views.shape[0], (m,), generator=g)]
+    return q + sd * torch.randn(m, 4, generator=g, dtype=torch.float64)
+
+
+def test_so3_tight_clusters_sparse_grid_matches_oracle():
+    """Tight pose clusters, two of them on the rim (w = 0: q and -q both
+    occur): the radius is tiny against the projected ball, so the grid keeps
+    only occupied cells, and the search around -q starts from a full cell
+    index. Same kept set as the oracle."""
+    views = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0.6, 0.8, 0], [0.5, 0.5, 0.5, 0.5]],
+                         dtype=torch.float64)
+    q = _pose_clusters(1200, views, 0.003, 3)
+    q[::2, 0] *= -1  # rim poses on both sides
+    for n in (60, 150):
+        r, _ = tp.estimate_radius(q, n, metric="so3")
+        got = tp.sample_elimination(q, n, metric="so3", radius="auto").tolist()
+        want = eliminate(q.numpy(), n, distances=so3_distances, dim=3, volume=SO3_VOLUME, radius=r)
+        assert agreement(got, want) >= 0.99, n
+
+
+def test_tight_clusters_in_a_large_domain_are_not_refused():
+    """Clusters far smaller than their bounding box, with radius="auto": a
+    point has tens of true neighbours. Cells as fine as d_max (a sparse
+    grid), not clamped to the dense grid's count per axis, which made them
+    ten times wider and refused these as too dense."""
+    g = gen(11)
+    centres = torch.rand(20, 2, generator=g, dtype=torch.float64) * 1e4
+    x = centres[torch.randint(0, 20, (200_000,), generator=g)]
+    x = x + 1e-3 * torch.randn(200_000, 2, generator=g, dtype=torch.float64)
+    idx = tp.sample_elimination(x, 25_000, radius="auto")
+    assert idx.unique().numel() == 25_000
+    rand = torch.randperm(200_000, generator=g)[:25_000]
+    assert tp.min_distance(x[idx]) > 20 * tp.min_distance(x[rand])
+    # rotations: four views, poses within ~0.3 degrees of them
+    views = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    q = _pose_clusters(100_000, views / views.norm(dim=1, keepdim=True), 0.002, 12)
+    idx = tp.sample_elimination(q, 12_500, metric="so3", radius="auto")
+    assert idx.unique().numel() == 12_500
+    rand = torch.randperm(100_000, generator=g)[:12_500]
+    assert tp.min_distance(q[idx], metric="so3") > 20 * tp.min_distance(q[rand], metric="so3")
+
+
 def test_so3_near_duplicates_across_the_rim():
     """q and -(q + tiny) are one rotation even where w ~ 0: the result equals
     the oracle's and does not change when the twins' signs flip."""
@@ -189,6 +233,24 @@ def test_poisson_disk_rotations_and_directions():
     assert torch.allclose(dirs.norm(dim=1), torch.ones(500))
     assert tp.relative_radius(dirs, metric="sphere") > 0.6
     assert tp.relative_radius(torch.randn(500, 3, generator=gen(4)), metric="sphere") < 0.1
+
+
+def test_poisson_disk_spread_in_four_and_more_dimensions():
+    """From 4 dimensions on poisson_disk eliminates without weight limiting
+    (its d_min lies past the reachable spacing, and the sets were no better
+    than random): toroidal 4-D/5-D sets and directions on S^4 are well
+    spread, and weight_limiting=True still gives the paper's algorithm."""
+    for d in (4, 5):
+        x = tp.poisson_disk(500, dim=d, generator=gen(d), dtype=torch.float64)
+        rand = torch.rand(500, d, generator=gen(10 + d), dtype=torch.float64)
+        assert tp.relative_radius(x) > 0.45 > 0.3 > tp.relative_radius(rand)
+        limited = tp.poisson_disk(500, dim=d, generator=gen(d), dtype=torch.float64, weight_limiting=True)
+        assert tp.relative_radius(limited) < 0.3  # documented: why it is off here
+    dirs = tp.poisson_disk(500, dim=5, metric="sphere", generator=gen(7))
+    assert tp.relative_radius(dirs, metric="sphere") > 0.45
+    # 2-D and 3-D keep the paper's default
+    assert torch.equal(tp.poisson_disk(300, dim=2, generator=gen(8)),
+                       tp.poisson_disk(300, dim=2, generator=gen(8), weight_limiting=True))
 
 
 # ------------------------------------------------- dim / volume / "auto" --

@@ -300,6 +300,11 @@ BAD = [
     ("dim too large", lambda: sample_elimination(GOOD, 5, dim=10 ** 7), (ValueError,), "[1, 1000000], got dim=10000000"),
     ("relative_radius 1-D", lambda: relative_radius(torch.rand(5)), (ValueError,), "shape (5,)"),
     ("relative_radius empty", lambda: relative_radius(torch.rand(0, 2)), (ValueError,), "shape (0, 2)"),
+    # refusals end with their advice, whole (messages were cut at 320 bytes)
+    ("few of many", lambda: sample_elimination(torch.rand(100_000, 2), 10), (RuntimeError,),
+     "eliminate a random pool of about 8 n points (as PoissonSampler's pool_size does)"),
+    ("too dense", lambda: sample_elimination(torch.cat([torch.full((70_000, 2), 0.5), torch.rand(1000, 2)]), 2000),
+     (RuntimeError,), 'pass radius="auto" or a smaller radius=, or set volume=/dim='),
 ]
 
 

@@ -117,6 +117,8 @@ def main(argv=None):
     if args.command != "demo":
         parser.print_help()
         return 2
+    if args.n < 1:
+        parser.error(f"--n must be >= 1, got --n {args.n}")
     demo(args.out, n=args.n, seed=args.seed)
     return 0
 

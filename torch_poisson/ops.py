@@ -432,6 +432,7 @@ def poisson_disk(
     generator: Optional[torch.Generator] = None,
     dtype: torch.dtype = torch.float32,
     metric: str = "euclidean",
+    weight_limiting: Optional[bool] = None,
 ) -> torch.Tensor:
     """``n`` blue-noise points: uniform candidates, then elimination.
 
@@ -454,6 +455,14 @@ def poisson_disk(
             rotations from uniform Haar candidates, returned as unit
             quaternions (w, x, y, z) with w >= 0) or ``"sphere"`` (well-spread
             directions, unit vectors).
+        weight_limiting: passed to :func:`sample_elimination`; default on
+            where the domain has at most 3 dimensions (euclidean dim <= 3,
+            so3, sphere on S^1..S^3) and off above. From 4 dimensions on, the
+            limit d_min = 0.62 d_max lies past the spacing that elimination
+            from 8x candidates reaches (about 0.55 d_max), so every close pair
+            weighs alike: toroidal 4-D and 5-D sets with it were no better
+            spread than random ones (relative radius 0.01-0.09 against 0.55
+            without it).
 
     Returns:
         (n, dim) points inside ``bounds``; (n, 4) unit quaternions for so3;
@@ -482,7 +491,8 @@ def poisson_disk(
         cand = cand / cand.norm(dim=1, keepdim=True)
         if metric == "so3":
             cand = torch.where(cand[:, :1] < 0, -cand, cand)  # one of q, -q: w >= 0
-        idx = sample_elimination(cand, n, metric=metric)
+        wl = (metric == "so3" or k <= 4) if weight_limiting is None else weight_limiting
+        idx = sample_elimination(cand, n, metric=metric, weight_limiting=wl)
         return cand[idx].to(dtype)
     if metric != "euclidean":
         raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
@@ -494,7 +504,9 @@ def poisson_disk(
     _check_memory(m * (16 * dim + 64), f"poisson_disk(n={n}, dim={dim}, oversample={oversample})")
     cand = torch.rand(m, dim, generator=generator, dtype=torch.float64)
     cand.mul_(b[1] - b[0]).add_(b[0])  # in place: no temporaries of the candidates' size
-    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else periodic)
+    wl = dim <= 3 if weight_limiting is None else weight_limiting
+    idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else periodic,
+                             weight_limiting=wl)
     return cand[idx].to(dtype)
 
 
@@ -573,7 +585,11 @@ def relative_radius(points: torch.Tensor, *, volume: Optional[float] = None, per
         volume, dim: the domain's volume and dimension for r_max; default
             [0, 1)^d (volume 1, dim d) for euclidean, 8 pi^2 and 3 for so3, the
             area of S^(d-1) and d - 1 for sphere.
-        periodic: euclidean only: measure toroidally on [0, 1)^d.
+        periodic: euclidean only: measure toroidally on [0, 1)^d (the
+            default, for poisson_disk's tileable output). Pass False for
+            points eliminated without ``periodic=True``: pairs across the
+            box's edges are then close on the torus but not in the data
+            (a progressive prefix of 1000 measured 0.04 toroidally, 0.64 not).
         metric: "euclidean", "so3" (rows are quaternions) or "sphere".
 
     Example:

@@ -158,6 +158,12 @@ static void test_too_dense(void) {
     pds_error e;
     CHECK(pds_eliminate(x, m, 2, 10, &o, out, &e) == PDS_ERR_TOO_DENSE);
     CHECK(strstr(e.message, "radius") != NULL);
+    /* r_max from the domain, few kept of many: the advice is a pool, in full */
+    o.radius = 0.0;
+    CHECK(pds_eliminate(x, m, 2, 10, &o, out, &e) == PDS_ERR_TOO_DENSE);
+    CHECK(strstr(e.message, "random pool of about 8 n points") != NULL);
+    CHECK(strstr(e.message, "too dense") != NULL);
+    CHECK(strstr(e.message, "pool_size does)") != NULL);
     free(x);
     /* all 4e6 candidate pairs of 2000 points: within that budget in 2-D,
      * over it in 40-D (each pair of 40 coordinates counts 5) */
