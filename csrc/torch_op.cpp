@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "interrupt.h"
 #include "pds.h"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -43,6 +44,16 @@
 namespace {
 
 using torch::headeronly::ScalarType;
+
+// Calls asked to be interruptible (the Python API's, on Python's main thread:
+// Ctrl-C is the main thread's) with at least this many points (a few ms and
+// up) take Ctrl-C (interrupt.h); smaller ones skip the two sigaction calls.
+constexpr int64_t kInterruptiblePoints = 8192;
+
+// The core's message, or what stopped a cancelled call.
+const char* failure(pds_status st, const pds_error& err, const torch_poisson_interrupt::Scope& i) {
+  return st == PDS_ERR_CANCELLED && i.interrupted() ? "interrupted (SIGINT, Ctrl-C)" : err.message;
+}
 using torch::stable::Tensor;
 
 std::string shape_of(const Tensor& t) {
@@ -216,7 +227,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                           std::optional<double> radius, bool periodic, double alpha, double beta,
                           double gamma, bool weight_limiting, bool progressive, std::string metric,
                           std::optional<int64_t> dim, std::optional<double> volume,
-                          bool auto_radius) {
+                          bool auto_radius, bool interruptible) {
   STD_TORCH_CHECK(points.dim() == 2, "sample_elimination: points must be a 2-D tensor (M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
   STD_TORCH_CHECK(is_points_dtype(points.scalar_type()),
@@ -256,11 +267,13 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                                     torch::stable::Device(torch::headeronly::DeviceType::CPU));
   pds_error err;
   opt.workspace = CallerWorkspace::get();
+  torch_poisson_interrupt::Scope interrupt(interruptible && m >= kInterruptiblePoints);
+  opt.cancel = interrupt.cancel();
   pds_status st = pds_eliminate(static_cast<const double*>(x.const_data_ptr()), m,
                                 static_cast<int>(d), n, &opt,
                                 static_cast<int64_t*>(out.mutable_data_ptr()), &err);
   CallerWorkspace::trim();
-  STD_TORCH_CHECK(st == PDS_OK, "sample_elimination: ", err.message);
+  STD_TORCH_CHECK(st == PDS_OK, "sample_elimination: ", failure(st, err, interrupt));
   if (!points.is_cpu()) out = torch::stable::to(out, points.device());
   return out;
 }
@@ -314,7 +327,8 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
                                   std::optional<double> radius, bool periodic, double alpha,
                                   double beta, double gamma, bool weight_limiting,
                                   bool progressive, std::string metric, std::optional<int64_t> dim,
-                                  std::optional<double> volume, bool auto_radius) {
+                                  std::optional<double> volume, bool auto_radius,
+                                  bool interruptible) {
   STD_TORCH_CHECK(points.dim() == 3,
                   "sample_elimination: batched points must be a 3-D tensor (B, M, d), got ",
                   points.dim(), "-D with shape ", shape_of(points));
@@ -358,6 +372,8 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   t.out = static_cast<int64_t*>(out.mutable_data_ptr());
   t.status = status.data();
   t.errors = errors.data();
+  torch_poisson_interrupt::Scope interrupt(interruptible && B * M >= kInterruptiblePoints);
+  t.opt.cancel = interrupt.cancel();
   if (B == 1) {
     batch_items(&t, 0, 1);  // one item: parallel inside it
   } else {
@@ -366,7 +382,7 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   }
   for (int64_t b = 0; b < B; ++b)
     STD_TORCH_CHECK(status[b] == PDS_OK, "sample_elimination: batch item ", b, ": ",
-                    errors[b].message);
+                    failure(status[b], errors[b], interrupt));
   if (!points.is_cpu()) out = torch::stable::to(out, points.device());
   return out;
 }
@@ -412,12 +428,13 @@ STABLE_TORCH_LIBRARY(torch_poisson, m) {
       "sample_elimination(Tensor points, int n, Tensor? bounds=None, float? radius=None, "
       "bool periodic=False, float alpha=8.0, float beta=0.65, float gamma=1.5, "
       "bool weight_limiting=True, bool progressive=False, str metric=\"euclidean\", "
-      "int? dim=None, float? volume=None, bool auto_radius=False) -> Tensor");
+      "int? dim=None, float? volume=None, bool auto_radius=False, bool interruptible=False) -> Tensor");
   m.def(
       "sample_elimination_batched(Tensor points, Tensor? lengths, Tensor n, int max_n=-1, "
       "Tensor? bounds=None, float? radius=None, bool periodic=False, float alpha=8.0, "
       "float beta=0.65, float gamma=1.5, bool weight_limiting=True, bool progressive=False, "
-      "str metric=\"euclidean\", int? dim=None, float? volume=None, bool auto_radius=False) "
+      "str metric=\"euclidean\", int? dim=None, float? volume=None, bool auto_radius=False, "
+      "bool interruptible=False) "
       "-> Tensor");
   m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
 }

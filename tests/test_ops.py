@@ -175,6 +175,71 @@ def test_poisson_disk_reproducible_and_spread():
     assert d.dtype == torch.float64 and float(d[:, 0].max()) > 1.0 and float(d.max()) < 2.0
 
 
+_CTRL_C_CHILD = """
+import time, torch, torch_poisson as tp
+x = torch.rand(100_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+for name, call in (("plain", lambda: tp.sample_elimination(x, 20)),
+                   ("batched", lambda: tp.sample_elimination(x[None], 20))):
+    print("start", name, flush=True)
+    t = time.perf_counter()
+    try:
+        call()
+        print("finished", name, flush=True)
+    except KeyboardInterrupt as e:
+        print("interrupted", name, round(time.perf_counter() - t, 2), e.__context__ is None, flush=True)
+import signal
+print("handler", signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+print("after", tuple(tp.sample_elimination(torch.rand(20_000, 2), 2500).shape), flush=True)
+# another thread's call (a sampler's prefetch) is not the main thread's to stop
+import threading
+box, done = [], threading.Event()
+def work():
+    box.append(tp.sample_elimination(x, 100))
+    done.set()
+threading.Thread(target=work).start()
+print("start thread", flush=True)
+try:
+    while not done.is_set():
+        time.sleep(0.02)
+    print("done first", flush=True)
+except KeyboardInterrupt:
+    print("main interrupted", flush=True)
+done.wait()
+print("thread result", tuple(box[0].shape), flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_long_call():
+    """SIGINT stops a long elimination (a 1-D problem of ~1e9 pairs, tens of
+    seconds) within moments, as KeyboardInterrupt (no operator error chained
+    to it); Python's handler is back afterwards and later calls run. A call
+    on another thread runs to its end (Ctrl-C is the main thread's)."""
+    import signal
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", _CTRL_C_CHILD], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        for name in ("plain", "batched"):
+            assert p.stdout.readline().split() == ["start", name]
+            time.sleep(1.5)
+            p.send_signal(signal.SIGINT)
+            line = p.stdout.readline().split()
+            assert line[:2] == ["interrupted", name], line
+            assert float(line[2]) < 10.0 and line[3] == "True", line
+        assert p.stdout.readline().split() == ["handler", "True"]
+        assert p.stdout.readline().strip() == "after (2500,)"
+        assert p.stdout.readline().strip() == "start thread"
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        assert p.stdout.readline().strip() == "main interrupted"
+        assert p.stdout.readline().strip() == "thread result (100,)"
+        assert p.wait(timeout=60) == 0, p.stderr.read()
+    finally:
+        p.kill()
+
+
 def test_elimination_releases_the_gil():
     torch.manual_seed(8)
     pts = torch.rand(400_000, 2)

@@ -6,6 +6,8 @@ behind LibTorch's stable ABI) plus its fake kernel, so ``torch.compile`` and
 """
 import math
 import numbers
+import signal
+import threading
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -165,6 +167,30 @@ def _check_nonzero_rows(points, metric, lengths=None):
         )
 
 
+_INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/interrupt.h)
+
+
+def _interruptible(op, *args):
+    """Calls the operator, interruptible by Ctrl-C on Python's main thread
+    (SIGINT is the main thread's: a sampler's background thread is not
+    stopped by it). When Ctrl-C stopped the call (csrc/interrupt.h), raises
+    SIGINT again now that it has returned, so that Python's handler runs as
+    it would have (KeyboardInterrupt by default), instead of in the middle of
+    handling the operator's error."""
+    if torch.compiler.is_compiling():
+        return op(*args)
+    if threading.current_thread() is not threading.main_thread():
+        return op(*args)
+    try:
+        return op(*args, interruptible=True)
+    except RuntimeError as e:
+        if _INTERRUPTED not in str(e):
+            raise
+        error = e
+    signal.raise_signal(signal.SIGINT)
+    raise error  # a handler that did not raise: the call still failed
+
+
 def _check_radius(radius):
     """(radius or None, auto flag)."""
     if isinstance(radius, str):
@@ -311,7 +337,8 @@ def sample_elimination(
         d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
     weight_limiting, progressive = _check_flags(weight_limiting, progressive)
     _check_nonzero_rows(points, metric)
-    return torch.ops.torch_poisson.sample_elimination.default(
+    return _interruptible(
+        torch.ops.torch_poisson.sample_elimination.default,
         points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive),
         metric, dim, volume, auto,
     )
@@ -347,7 +374,8 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
         d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
     weight_limiting, progressive = _check_flags(weight_limiting, progressive)
     _check_nonzero_rows(points, metric, lengths)
-    return torch.ops.torch_poisson.sample_elimination_batched.default(
+    return _interruptible(
+        torch.ops.torch_poisson.sample_elimination_batched.default,
         points, lengths, n_t, max_n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting),
         bool(progressive), metric, dim, volume, auto,
     )
@@ -357,6 +385,7 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
 def _sample_elimination_fake(
     points, n, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65, gamma=1.5,
     weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None, auto_radius=False,
+    interruptible=False,
 ):
     torch._check(points.dim() == 2, lambda: f"points must be 2-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
@@ -369,7 +398,7 @@ def _sample_elimination_fake(
 def _sample_elimination_batched_fake(
     points, lengths, n, max_n=-1, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
     gamma=1.5, weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None,
-    auto_radius=False,
+    auto_radius=False, interruptible=False,
 ):
     torch._check(points.dim() == 3, lambda: f"points must be 3-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
