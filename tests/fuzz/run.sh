@@ -17,7 +17,9 @@ build="${FUZZ_BUILD:-$root/build/fuzz}"
 cc="${CC:-clang}"
 mkdir -p "$build/corpus"
 
-"$cc" -g -O1 -std=c11 -fno-omit-frame-pointer \
+# (-ffp-contract=off -fno-math-errno: the flags the core is built with, see
+# CMakeLists.txt; without them clang fused multiply-adds in the vector scan)
+"$cc" -g -O1 -std=c11 -fno-omit-frame-pointer -ffp-contract=off -fno-math-errno \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I"$root/csrc" \
   "$root"/csrc/pds_*.c \
