@@ -4,8 +4,8 @@
 // marks the signal for the main thread to handle once the call returns: an
 // elimination of minutes ignored Ctrl-C until its end. While a call that may
 // take long runs, this installs a SIGINT handler that raises the call's
-// cancel flag (pds_options.cancel: the core stops within ~4096 removals or a
-// chunk of its pair pass); the call then fails with "interrupted". Where the
+// cancel flag (pds_options.cancel: the core stops within 256 removals or a
+// point of its weight pass); the call then fails with "interrupted". Where the
 // replaced handler was the default action, the handler takes it (the
 // process ends); a handler function is not called from here: the Python
 // wrapper raises SIGINT again once the call has returned, so Python's

@@ -13,6 +13,7 @@
 #include <torch/csrc/stable/tensor.h>
 #include <torch/headeronly/core/ScalarType.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -144,6 +145,27 @@ pds_metric parse_metric(const char* op, const std::string& metric) {
   return PDS_METRIC_EUCLIDEAN;
 }
 
+// Bytes of the float64 CPU copy as_cpu_double makes (0 when it needs none).
+double copy_bytes(const Tensor& points) {
+  const bool copy = !points.is_cpu() || points.scalar_type() != ScalarType::Double ||
+                    !points.is_contiguous();
+  return copy ? 8.0 * static_cast<double>(points.numel()) : 0.0;
+}
+
+// Refuses, before converting or allocating anything, a request the machine
+// cannot hold (rather than be killed by the kernel halfway through); returns
+// the bytes available (0: not checked). Reading /proc/meminfo costs ~20 us:
+// skipped for requests under 64 MiB, which a 2,048-point batch, at ~0.45 ms
+// a call, would otherwise pay each time.
+uint64_t check_memory(const char* op, const Tensor& points, double need) {
+  const uint64_t avail = need < double(64 << 20) ? 0 : available_memory();
+  STD_TORCH_CHECK(!avail || need <= static_cast<double>(avail), op, ": points of shape ",
+                  shape_of(points), " need about ", static_cast<int64_t>(need / (1 << 20)),
+                  " MiB of working memory, more than the ", static_cast<int64_t>(avail >> 20),
+                  " MiB this machine has available: pass fewer points");
+  return avail;
+}
+
 // The options shared by the single and the batched form. `hold` keeps the
 // float64 copy of bounds alive while opt points into it.
 pds_options make_options(const char* op, int64_t d, const std::optional<Tensor>& bounds,
@@ -245,21 +267,9 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
   std::optional<Tensor> hold;
   pds_options opt = make_options("sample_elimination", d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
                                  progressive, metric, dim, volume, auto_radius, hold);
-  // Refuse, before converting or allocating anything, a request the machine
-  // cannot hold (rather than be killed by the kernel halfway through).
-  // (reading /proc/meminfo costs ~20 us: skipped for requests under 64 MiB,
-  // which a 2,048-point batch, at ~0.45 ms a call, would otherwise pay each time)
-  const bool copy = !points.is_cpu() || points.scalar_type() != ScalarType::Double ||
-                    !points.is_contiguous();
   const double need = static_cast<double>(pds_workspace_bytes(m, static_cast<int>(d), n, &opt)) +
-                      (copy ? 8.0 * static_cast<double>(m) * static_cast<double>(d) : 0.0) +
-                      8.0 * static_cast<double>(n);
-  const uint64_t avail = need < double(64 << 20) ? 0 : available_memory();
-  STD_TORCH_CHECK(!avail || need <= static_cast<double>(avail),
-                  "sample_elimination: points of shape ", shape_of(points), " need about ",
-                  static_cast<int64_t>(need / (1 << 20)), " MiB of working memory, more than the ",
-                  static_cast<int64_t>(avail >> 20),
-                  " MiB this machine has available: pass fewer points");
+                      copy_bytes(points) + 8.0 * static_cast<double>(n);
+  const uint64_t avail = check_memory("sample_elimination", points, need);
   if (avail) opt.max_memory = static_cast<size_t>(avail);
   Tensor x = as_cpu_double(points);
 
@@ -353,11 +363,21 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
                   " must be -1 or the largest n, ", widest);
   if (max_n >= 0) widest = max_n;  // B == 0: the static width
 
-  Tensor x = as_cpu_double(points);
   std::optional<Tensor> hold;
   BatchTask t;
   t.opt = make_options("sample_elimination_batched", d, bounds, radius, periodic, alpha, beta, gamma, weight_limiting,
                        progressive, metric, dim, volume, auto_radius, hold);
+  // the copy, the output, and a workspace per thread at work (items in
+  // parallel), each for the largest item
+  const double threads = static_cast<double>(std::max<int64_t>(
+      1, std::min<int64_t>(B, static_cast<int64_t>(torch::stable::get_num_threads()))));
+  const double need =
+      copy_bytes(points) + 8.0 * static_cast<double>(B) * static_cast<double>(widest) +
+      (B && widest ? threads * static_cast<double>(pds_workspace_bytes(M, static_cast<int>(d), widest, &t.opt))
+                   : 0.0);
+  const uint64_t avail = check_memory("sample_elimination", points, need);
+  if (avail) t.opt.max_memory = static_cast<size_t>(avail / threads);
+  Tensor x = as_cpu_double(points);
   Tensor out = torch::stable::empty({B, widest}, ScalarType::Long, std::nullopt,
                                     torch::stable::Device(torch::headeronly::DeviceType::CPU));
   torch::stable::fill_(out, -1.0);

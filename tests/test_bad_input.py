@@ -8,16 +8,25 @@ import pytest
 import torch
 
 import torch_poisson
-from bad_inputs import CASES, ENTRY_POINTS, check
+from bad_inputs import ENTRY_POINTS, cases_for, check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+PAIRS = [(entry, case) for entry in sorted(ENTRY_POINTS) for case in cases_for(entry)]
 
-@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+
+@pytest.mark.parametrize("entry,case", PAIRS, ids=[f"{e}-{c[0]}" for e, c in PAIRS])
 def test_bad_input_raises_naming_argument_and_value(entry, case):
     problem = check(entry, case)
     assert problem is None, problem
+
+
+def test_batched_entry_allows_only_what_a_batch_allows():
+    """The two cases that are valid in a batch give rows of -1, not errors."""
+    x = torch.rand(10, 2, dtype=torch.float64)
+    assert torch_poisson.sample_elimination(x[None], 0).shape == (1, 0)
+    empty = torch.empty(1, 0, 2, dtype=torch.float64)
+    assert torch_poisson.sample_elimination(empty, 0).shape == (1, 0)
 
 
 @pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
@@ -30,7 +39,7 @@ def test_bad_inputs_in_child_process(entry):
     assert proc.returncode == 0, (
         f"child exited with {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
     )
-    assert f"{len(CASES)} cases, 0 problems" in proc.stdout
+    assert f"{len(cases_for(entry))} cases, 0 problems" in proc.stdout
 
 
 POISSON_DISK_CASES = [

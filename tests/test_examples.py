@@ -1,5 +1,6 @@
-"""The examples run, and what they print holds: examples/rotations.py on a
-small pose set (the first user's case, scaled down)."""
+"""The examples and the demo run, and what they print holds:
+examples/rotations.py on a small pose set (the first user's case, scaled
+down), examples/train_coverage.py scaled down, python -m torch_poisson demo."""
 import os
 import re
 import subprocess
@@ -29,3 +30,31 @@ def test_rotations_example_spreads_poses():
     mins = dict(re.findall(r"(random batches|PoissonBatchSampler)\s+mean smallest angle in a batch\s+([\d.]+)d", out))
     assert set(mins) == {"random batches", "PoissonBatchSampler"}, out
     assert float(mins["PoissonBatchSampler"]) > 3 * float(mins["random batches"])
+
+
+def test_train_coverage_example_puts_the_sparse_region_into_batches():
+    """The training example runs (scaled down) and its Poisson batches hold
+    several times more items from the sparse region than random batches."""
+    out = run_example("train_coverage.py", "--steps", "150", "--items", "4000", "--seeds", "0")
+    far = re.search(r"items far from the cluster per batch: random ([\d.]+), Poisson ([\d.]+)", out)
+    assert far, out
+    assert float(far.group(2)) > 4 * float(far.group(1))
+    table = re.findall(r"\| (random|Poisson) \| ([\d.]+) \| ([\d.]+) \|", out)
+    assert [r[0] for r in table] == ["random", "Poisson"], out
+    assert all(float(v) > 0 for r in table for v in r[1:])
+
+
+def test_demo_runs_and_writes_its_figures(tmp_path):
+    """python -m torch_poisson demo: the table (Poisson rho far above the
+    random subset's) and both PNGs, where it says."""
+    png = tmp_path / "demo.png"
+    out = subprocess.run([sys.executable, "-m", "torch_poisson", "demo", "--out", str(png), "--n", "200"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    rho = dict(re.findall(r"(random subset|Poisson subset)\s+[\d.]+\s+([\d.]+)", out.stdout))
+    assert float(rho["Poisson subset"]) > 0.6 > 0.1 > float(rho["random subset"]), out.stdout
+    assert png.exists() and (tmp_path / "demo_sphere.png").exists()
+    assert str(png) in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "torch_poisson", "demo", "--n", "0"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 2 and "--n must be >= 1" in bad.stderr

@@ -1,6 +1,7 @@
 """The operator and the functional API against the naive oracle, plus
 exact counts, determinism, quality, dispatcher integration and bad input."""
 import math
+import os
 import threading
 import time
 
@@ -263,6 +264,30 @@ def test_elimination_releases_the_gil():
 
 
 # ------------------------------------------------------------ dispatcher --
+
+
+def test_operator_library_links_only_the_stable_abi():
+    """The operators' library imports torch only through LibTorch's stable C
+    shim (aoti_torch_* / torch_* functions), no C++ symbol of libtorch or c10:
+    one build loads on later torch releases. (nm from binutils.)"""
+    import glob
+    import shutil
+    import subprocess
+
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("nm (binutils) is not installed")
+    lib = glob.glob(os.path.join(os.path.dirname(torch_poisson.__file__), "_ops*.so"))
+    assert len(lib) == 1, lib
+    out = subprocess.run([nm, "-D", "--undefined-only", lib[0]], capture_output=True, text=True, check=True)
+    names = [line.split()[-1] for line in out.stdout.splitlines() if line.strip()]
+    torch_side = [v for v in names if v.startswith(("aoti_torch_", "torch_"))]
+    assert len(torch_side) > 20, names
+    # C++ symbols may only be the standard library's (versioned @GLIBCXX / @CXXABI, or std::)
+    foreign = [v for v in names if v.startswith("_Z") and "@GLIBCXX" not in v and "@CXXABI" not in v
+               and not v.startswith(("_ZNSt", "_ZNKSt", "_ZSt"))]
+    assert not foreign, foreign
+    assert not any("c10" in v or "at6Tensor" in v or "torch3jit" in v for v in names), names
 
 
 def test_opcheck():

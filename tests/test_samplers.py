@@ -143,6 +143,38 @@ def test_poisson_sampler_progressive_order_without_shuffle():
         assert relative_radius(FEATS[got[:k]], periodic=False) > 0.4
 
 
+def test_poisson_sampler_computes_the_next_epoch_in_the_background():
+    """iter() of epoch e starts epoch e + 1's subset on a background thread;
+    set_epoch(e + 1) then finds it (the same subset a fresh sampler computes)."""
+    s = PoissonSampler(FEATS, 500, seed=3)
+    s.set_epoch(4)
+    it = iter(s)
+    assert 5 in s._slots  # started before epoch 4 is consumed
+    s._slots[5].join()
+    first = list(it)
+    s.set_epoch(5)
+    assert list(s) != first
+    fresh = PoissonSampler(FEATS, 500, seed=3)
+    fresh.set_epoch(5)
+    assert torch.equal(s.subset(5), fresh.subset(5))
+
+
+@pytest.mark.parametrize("metric", ["so3", "sphere"])
+def test_poisson_sampler_with_a_metric(metric):
+    """metric= passes through PoissonSampler: each epoch's subset is spread
+    in that metric's own distance (angles), far above a random subset."""
+    g = torch.Generator().manual_seed(9)
+    q = torch.randn(4000, 4, generator=g, dtype=torch.float64)
+    s = PoissonSampler(q, 100, seed=1, metric=metric)
+    got = list(s)
+    assert len(set(got)) == 100
+    rand = torch.randperm(4000, generator=g)[:100]
+    assert relative_radius(q[got], metric=metric) > 3 * relative_radius(q[rand], metric=metric)
+    pool = torch.from_numpy(_engine.draw_pool(4000, s.pool_size, 1, 0, 0, 0))  # epoch 0's pool
+    want = pool[torch_poisson.sample_elimination(q[pool], 100, metric=metric)]
+    assert sorted(got) == sorted(want.tolist())
+
+
 def test_coinciding_leading_rows_are_fine():
     f = FEATS.clone()
     f[:2000] = 0.5  # many identical items first (the option check must not trip on them)
