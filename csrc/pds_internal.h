@@ -224,17 +224,6 @@ PDSI_INLINE double pdsi_dist2(const double *a, const double *b, int d, const dou
     return s;
 }
 
-/* The key of a pair: a number monotone in the pair's distance, symmetric in
- * the two points (bit for bit), compared with s->search2 and turned into a
- * contribution by pdsi_contribution.
- *   euclidean: the squared (toroidal when periodic) distance, or for d > 8
- *              any value >= search2 once the pair is known to be too far;
- *   sphere:    the squared chord |a - b|^2 of unit vectors;
- *   so3:       image 0 (the query q): |q - p|^2 when q.p >= 0, else +inf;
- *              image 1 (the query -q): |q + p|^2 when q.p < 0, else +inf.
- *              Each pair is counted by exactly one image (the sign of one
- *              dot product decides), and the key is the chord to the nearer
- *              of p and -p: 2 sin(angle / 4) squared, angle = 2 acos(|q.p|). */
 /* |a - b|^2 in coordinate order, or once a partial sum over blocks of 8
  * coordinates reaches lim, that partial sum (the sums only grow) */
 PDSI_INLINE double pdsi_dist2_until(const double *a, const double *b, int d, double lim) {
@@ -254,6 +243,17 @@ PDSI_INLINE double pdsi_dist2_until(const double *a, const double *b, int d, dou
     return sum;
 }
 
+/* The key of a pair: a number monotone in the pair's distance, symmetric in
+ * the two points (bit for bit), compared with s->search2 and turned into a
+ * contribution by pdsi_contribution.
+ *   euclidean: the squared (toroidal when periodic) distance, or for d > 8
+ *              any value >= search2 once the pair is known to be too far;
+ *   sphere:    the squared chord |a - b|^2 of unit vectors;
+ *   so3:       image 0 (the query q): |q - p|^2 when q.p >= 0, else +inf;
+ *              image 1 (the query -q): |q + p|^2 when q.p < 0, else +inf.
+ *              Each pair is counted by exactly one image (the sign of one
+ *              dot product decides), and the key is the chord to the nearer
+ *              of p and -p: 2 sin(angle / 4) squared, angle = 2 acos(|q.p|). */
 PDSI_INLINE double pdsi_pair_key(const pdsi_space *s, const double *a, const double *b, int d,
                                  const double *period, int image) {
     if (s->images == 1) {
@@ -613,12 +613,13 @@ typedef struct pdsi_level {
 } pdsi_level;
 
 /* The key of sorted points k (xk: its row of L->x) and j, as pdsi_pair_key
- * gives it on L->x. d > 8 in a principal-axes frame (pds_pca.c): the first
+ * gives it on L->x (d == L->d, a constant where the caller has one). d > 8
+ * in a principal-axes frame (pds_pca.c): the first
  * eight rotated coordinates, where most of a distance lies, rule out most
  * candidates first (a key of at least L->glim there: surely no neighbour,
  * whatever the rotation's rounding); the others are measured on L->x. */
-PDSI_INLINE double pdsi_level_key(const pdsi_level *L, const double *xk, int32_t j, int im) {
-    const int d = L->d;
+PDSI_INLINE double pdsi_level_key(const pdsi_level *L, const double *xk, int32_t j, int d,
+                                  int im) {
     if (L->gx) {
         const double *gk = L->gx + (xk - L->x), *gj = L->gx + (int64_t)j * d;
         double key = 0.0;

@@ -182,7 +182,7 @@ PDSI_INLINE int local_max(const pdsi_level *L, int32_t *blocker, const uint8_t *
                 double wj = pdsi_w_round(L->w[j]);
                 if (wj < wx) continue;
                 if (wj == wx && L->tie[j] > tx) continue;
-                if (pdsi_level_key(L, xk, j, im) < L->s->search2)
+                if (pdsi_level_key(L, xk, j, D, im) < L->s->search2)
                     return 0;
             }
         }

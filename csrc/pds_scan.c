@@ -351,7 +351,7 @@ PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, in
     if (L->gx) {
         /* d > 8 in a principal-axes frame (pdsi_level_key) */
         for (; j < j1; ++j) {
-            double key = pdsi_level_key(L, xk, j, im);
+            double key = pdsi_level_key(L, xk, j, d, im);
             ids[n] = j;
             keys[n] = key;
             n += key < lim;

@@ -177,6 +177,10 @@ def test_poisson_disk_reproducible_and_spread():
 
 
 _CTRL_C_CHILD = """
+import signal
+# Python's own handler, whatever this process inherited (a job started in the
+# background of a non-interactive shell, as CI may be, ignores SIGINT)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import time, torch, torch_poisson as tp
 x = torch.rand(100_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 for name, call in (("plain", lambda: tp.sample_elimination(x, 20)),
