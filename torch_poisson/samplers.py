@@ -47,7 +47,7 @@ _MASK63 = (1 << 63) - 1
 # num_batches and rank; int prefetch; the operator takes dim up to 1e6
 _INT64_MAX = (1 << 63) - 1
 _INT32_MAX = (1 << 31) - 1
-_MAX_DIM = 1_000_000
+_MAX_DIM = _ops._MAX_DIM
 
 
 # ------------------------------------------------------------ fork safety --
@@ -92,19 +92,8 @@ def _check_epoch(value, name="epoch"):
     return _check_int(value, name, 0, _INT64_MAX)
 
 
-def _truthy(value) -> bool:
-    """An option's truth as the operator takes it (bool(value)); False where
-    that fails (the option checks report it)."""
-    try:
-        return bool(value)
-    except (TypeError, ValueError, RuntimeError):
-        return False
-
-
 def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
+    return _ops._check_bool(value, name)
 
 
 def _check_features(features, dataset) -> torch.Tensor:
@@ -355,7 +344,7 @@ class PoissonSampler(torch.utils.data.Sampler):
         # (not mid-epoch, named by an index into a random pool).
         _check_feature_rows(
             self._features, self.options.get("metric", "euclidean"), self.options.get("bounds"),
-            _truthy(self.options.get("periodic", False)),
+            _check_bool(self.options.get("periodic", False), "periodic"),
         )
         # Option values are checked by the operator itself, on 64 points
         # spread over the features' bounding box (not on the data's first
