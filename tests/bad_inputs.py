@@ -3,11 +3,13 @@ tests/test_bad_input.py, in process and in a child process).
 
 Each case is (id, make_points, n, kwargs, words): calling an entry point with
 make_points(), n and kwargs must raise ValueError, TypeError or RuntimeError
-whose message contains every word of ``words`` (the argument's name and the
-value given), case-insensitively. To cover a new entry point, add a function
+(MemoryError for a request larger than the machine) whose message contains
+every word of ``words`` (the argument's name and the value given),
+case-insensitively. To cover a new entry point, add a function
 (points, n, **kwargs) to ENTRY_POINTS.
 """
 import math
+import re
 
 import torch
 
@@ -102,7 +104,31 @@ def _batched(points, n, **kw):
     return torch_poisson.sample_elimination(points, n, **kw)
 
 
-ENTRY_POINTS = {"python": _python, "op": _op, "batched": _batched}
+def _sampler(points, n, **kw):
+    return list(torch_poisson.PoissonSampler(points, n, **kw))
+
+
+def _batch_sampler(points, n, **kw):
+    return list(torch_poisson.PoissonBatchSampler(points, n, **kw))
+
+
+ENTRY_POINTS = {"python": _python, "op": _op, "batched": _batched, "sampler": _sampler,
+                "batch_sampler": _batch_sampler}
+
+# The samplers name the points "features" (a bad value by its row) and n
+# "num_samples" or "batch_size".
+_NAMES = {"sampler": "num_samples", "batch_sampler": "batch_size"}
+
+
+def words_for(entry, words):
+    if entry not in _NAMES:
+        return words
+    out = []
+    for w in words:
+        w = re.sub(r"^points\[(\d+), \d+\]$", r"features[\1]", w).replace("points", "features")
+        w = _NAMES[entry] if w == "n" else re.sub(r"^n=", _NAMES[entry] + "=", w)
+        out.append(w)
+    return out
 
 # Cases that are not errors through an entry point, by design: in a batch an
 # item may keep n = 0 (a row of -1), and an item of no points keeps n = 0.
@@ -112,12 +138,13 @@ VALID_THROUGH = {"batched": {"n-zero", "points-empty"}}
 def cases_for(entry):
     return [c for c in CASES if c[0] not in VALID_THROUGH.get(entry, set())]
 
-EXPECTED = (ValueError, TypeError, RuntimeError)
+EXPECTED = (ValueError, TypeError, RuntimeError, MemoryError)
 
 
 def check(entry, case):
     """Runs one case; returns None when it raised as it should, else what went wrong."""
     name, make_points, n, kwargs, words = case
+    words = words_for(entry, words)
     try:
         result = ENTRY_POINTS[entry](make_points(), n, **kwargs)
     except EXPECTED as e:

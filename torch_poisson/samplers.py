@@ -113,6 +113,10 @@ def _check_features(features, dataset) -> torch.Tensor:
     # our own copy (once, here; off the GPU too): later in-place edits of the
     # caller's tensor cannot change the batches
     dtype = features.dtype if features.dtype in (torch.float32, torch.float64) else torch.float64
+    # this copy, and PoissonBatchSampler's float64 one for the engine: refused
+    # before allocating when the machine cannot hold them (not the allocator's error)
+    _ops._check_memory(features.numel() * (torch.finfo(dtype).bits // 8 + 8),
+                       f"a sampler over features of shape {tuple(features.shape)}")
     f = features.detach().to(device="cpu", dtype=dtype, memory_format=torch.contiguous_format, copy=True)
     finite = torch.isfinite(f).all(dim=1)
     if not bool(finite.all()):
