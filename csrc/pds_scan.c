@@ -349,7 +349,8 @@ PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, in
                                 int32_t j1, int32_t *ids, double *keys, int64_t n) {
     const double lim = L->s->search2, *per = L->s->period;
     if (L->gx) {
-        /* d > 8 in a principal-axes frame (pdsi_level_key) */
+        /* d > 8 in a principal-axes frame (pdsi_level_key). A loop of its
+         * own: testing L->gx per candidate made 5-D 30k 4-6% slower */
         for (; j < j1; ++j) {
             double key = pdsi_level_key(L, xk, j, d, im);
             ids[n] = j;

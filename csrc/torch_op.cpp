@@ -45,6 +45,7 @@
 namespace {
 
 using torch::headeronly::ScalarType;
+using torch::stable::Tensor;
 
 // Calls asked to be interruptible (the Python API's, on Python's main thread:
 // Ctrl-C is the main thread's) with at least this many points (a few ms and
@@ -55,7 +56,6 @@ constexpr int64_t kInterruptiblePoints = 8192;
 const char* failure(pds_status st, const pds_error& err, const torch_poisson_interrupt::Scope& i) {
   return st == PDS_ERR_CANCELLED && i.interrupted() ? "interrupted (SIGINT, Ctrl-C)" : err.message;
 }
-using torch::stable::Tensor;
 
 std::string shape_of(const Tensor& t) {
   std::ostringstream s;

@@ -177,9 +177,7 @@ def _interruptible(op, *args):
     SIGINT again now that it has returned, so that Python's handler runs as
     it would have (KeyboardInterrupt by default), instead of in the middle of
     handling the operator's error."""
-    if torch.compiler.is_compiling():
-        return op(*args)
-    if threading.current_thread() is not threading.main_thread():
+    if torch.compiler.is_compiling() or threading.current_thread() is not threading.main_thread():
         return op(*args)
     try:
         return op(*args, interruptible=True)

@@ -92,8 +92,7 @@ def _check_epoch(value, name="epoch"):
     return _check_int(value, name, 0, _INT64_MAX)
 
 
-def _check_bool(value, name):
-    return _ops._check_bool(value, name)
+_check_bool = _ops._check_bool
 
 
 def _check_features(features, dataset) -> torch.Tensor:
