@@ -205,6 +205,19 @@ def test_features_are_copied_at_construction():
 # ------------------------------------------------------------ determinism --
 
 
+def test_a_fast_consumer_gets_every_batch_in_order_whatever_the_group():
+    # A consumer that never pauses waits on the workers, for a group of
+    # prefetch - num_threads batches at a time (at most 16): groups of 1, a
+    # last group cut by the epoch's end (24 = 4 x 5 + 4), one longer than
+    # the epoch, and one past the cap must all hand over every batch, in order.
+    ref = list(PoissonBatchSampler(FEATS, 64, seed=9, num_batches=24, prefetch=1, num_threads=1))
+    assert len(ref) == 24
+    for prefetch, threads in [(1, 3), (3, 1), (7, 2), (8, 2), (30, 2), (64, 3)]:
+        bs = PoissonBatchSampler(FEATS, 64, seed=9, num_batches=24, prefetch=prefetch, num_threads=threads)
+        for _ in range(2):  # a second epoch restarts the threads
+            assert list(bs) == ref, (prefetch, threads)
+
+
 def test_batches_do_not_depend_on_prefetch_threads_or_timing():
     ref = list(PoissonBatchSampler(FEATS, 128, seed=5, num_batches=24, prefetch=1, num_threads=1))
     for prefetch, threads in [(2, 2), (16, 3), (64, 4)]:
