@@ -468,6 +468,39 @@ def test_lattice_in_more_dimensions_keeps_its_ties(copies):
                 assert got == _oracle(repeated, n, kw), (seed, n, kw)
 
 
+def _lattice_near_d_max(d, periodic, h, seed):
+    """A lattice of spacing h (= d_max below) whose extent is a whole number
+    of h, and a copy nudged by 1-3 ulps per coordinate: pairs a few ulps
+    inside and outside d_max, across cell boundaries."""
+    rng = np.random.default_rng(seed)
+    k = 6 if d < 3 else 4
+    base = rng.integers(0, k, (60, d)).astype(np.float64) * h + (0.0 if periodic else 0.37)
+    nudged = base.copy()
+    for _ in range(int(rng.integers(1, 4))):
+        nudged = np.nextafter(nudged, np.where(rng.random(nudged.shape) < 0.5, -np.inf, np.inf))
+    kw = dict(radius=h / 2)  # d_max = h
+    if periodic:
+        kw.update(bounds=([-h / 2] * d, [k * h - h / 2] * d), periodic=True)
+    return torch.from_numpy(np.concatenate([base, nudged])), kw
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("periodic", [False, True])
+@pytest.mark.parametrize("alpha", [1.0, 2.0])
+def test_neighbours_a_few_ulps_inside_d_max_across_cells(d, periodic, alpha):
+    """Every pair the oracle counts is found, also a few ulps inside d_max
+    and where the cells' side is a whole fraction of the extent (the old
+    sides were then exactly d_max, without margin; now at least
+    d_max (1 + 2^-10), and a cell index rounds by at most 2^-13 of a cell).
+    alpha 1 and 2 keep such pairs' contributions (1e-16, 1e-32 of the
+    largest) above the fixed point's resolution."""
+    for h in (0.1, 0.2, 0.3, 1.1, 0.07):
+        x, kw = _lattice_near_d_max(d, periodic, h, 7 + d + 10 * periodic)
+        kw["alpha"] = alpha
+        for n in (7, 30, 90):
+            assert sample_elimination(x, n, **kw).tolist() == _oracle(x, n, kw), (h, n)
+
+
 def test_random_sweep_matches_oracle_exactly():
     """Random configurations, a third of them on a lattice (exact duplicates
     and exactly tied weights), progressive ones position by position."""
