@@ -1,5 +1,6 @@
 """The operator and the functional API against the naive oracle, plus
 exact counts, determinism, quality, dispatcher integration and bad input."""
+import itertools
 import math
 import os
 import threading
@@ -493,12 +494,36 @@ def test_neighbours_a_few_ulps_inside_d_max_across_cells(d, periodic, alpha):
     sides were then exactly d_max, without margin; now at least
     d_max (1 + 2^-10), and a cell index rounds by at most 2^-13 of a cell).
     alpha 1 and 2 keep such pairs' contributions (1e-16, 1e-32 of the
-    largest) above the fixed point's resolution."""
+    largest) above the fixed point's resolution (see the next test)."""
     for h in (0.1, 0.2, 0.3, 1.1, 0.07):
         x, kw = _lattice_near_d_max(d, periodic, h, 7 + d + 10 * periodic)
         kw["alpha"] = alpha
         for n in (7, 30, 90):
             assert sample_elimination(x, n, **kw).tolist() == _oracle(x, n, kw), (h, n)
+
+
+def test_contributions_below_the_fixed_point_resolution_count_as_zero():
+    """The documented limit of "exact": a contribution below 2^-s (about
+    1e-37 of the largest possible weight) is zero in the fixed point. With
+    alpha 8, pairs a few ulps inside d_max contribute ~1e-128; the float64
+    oracle keeps them and, where they are all a point has, ranks otherwise
+    tied points by them (30 of these 90 cases differ). The oracle with
+    those contributions set to zero agrees on every case."""
+    power = oracle.power
+    flush = lambda t, a: np.where(power(t, a) < 1e-30, 0.0, power(t, a))  # noqa: E731
+    differ = 0
+    for d, periodic in itertools.product((1, 2, 3), (False, True)):
+        for h in (0.1, 0.2, 0.3, 1.1, 0.07):
+            x, kw = _lattice_near_d_max(d, periodic, h, 7 + d + 10 * periodic)
+            for n in (7, 30, 90):
+                got = sample_elimination(x, n, **kw).tolist()
+                differ += got != _oracle(x, n, kw)
+                oracle.power = flush
+                try:
+                    assert got == _oracle(x, n, kw), (d, periodic, h, n)
+                finally:
+                    oracle.power = power
+    assert differ > 0  # the inputs do reach below the resolution
 
 
 def test_random_sweep_matches_oracle_exactly():
