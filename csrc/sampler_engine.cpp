@@ -427,9 +427,9 @@ class Engine {
   }
 
   // Under mu_: whether next() may stop waiting for the batches [b, end):
-  // batch b is ready, and each of the others is ready or will not come
-  // soon (no worker runs: stopped, paused; or none is on it... the workers
-  // pick every batch of the window, so while they run, each one comes).
+  // batch b is ready, and each of the others is ready or no worker will
+  // bring it (none is on it and none runs: stopped or paused). Running
+  // workers take every batch of the window, so then each one comes.
   bool group_ready_locked(int64_t b, int64_t end) const {
     if (!ready_.count(b)) return false;
     const bool working = !threads_.empty() && !stopping_ && !paused_;
@@ -515,7 +515,7 @@ class Engine {
   int64_t rank_;
   int64_t prefetch_;
   int num_threads_;
-  int64_t group_;  // batches next() waits for at once once it has to wait
+  int64_t group_;  // how many batches next() waits for when it has to wait
   pds_options opt_;
   std::vector<double> bounds_;
 
