@@ -298,14 +298,14 @@ class Engine {
         // group leaves the workers room to go on (prefetch - num_threads
         // batches), so they never idle while it sleeps; a batch that was
         // ready is returned at once, as before.
-        const int64_t group_end = std::min(num_batches_, want + group_);
+        const int64_t group_end = group_end_locked();
         bool waited = false;
         while (!group_ready_locked(want, waited ? group_end : want + 1)) {
           spawn_locked();  // lazily, e.g. after a fork; not while paused
           cv_work_.notify_all();
-          wait_end_ = group_end;
+          waiting_ = true;
           cv_ready_.wait(lock);
-          wait_end_ = -1;
+          waiting_ = false;
           waited = true;
         }
         r = std::move(ready_[want]);
@@ -421,10 +421,15 @@ class Engine {
       // only the group next() waits for wakes it, when complete (batches
       // finish out of order; each needless wakeup cost the consumer a trip
       // through the scheduler on a core a worker was using)
-      if (wait_end_ >= 0 && b >= next_ && b < wait_end_ && group_ready_locked(next_, wait_end_))
-        cv_ready_.notify_all();
+      if (waiting_) {
+        const int64_t end = group_end_locked();
+        if (b >= next_ && b < end && group_ready_locked(next_, end)) cv_ready_.notify_all();
+      }
     }
   }
+
+  // Under mu_: the end of the group next() waits for when it has to wait.
+  int64_t group_end_locked() const { return std::min(num_batches_, next_ + group_); }
 
   // Under mu_: whether next() may stop waiting for the batches [b, end):
   // batch b is ready, and each of the others is ready or no worker will
@@ -530,7 +535,7 @@ class Engine {
   int64_t next_ = 0;
   std::map<int64_t, Result> ready_;
   std::set<int64_t> inflight_;
-  int64_t wait_end_ = -1;  // while next() sleeps: the end of the group it waits for
+  bool waiting_ = false;  // next() sleeps, waiting for [next_, group_end_locked())
   std::atomic<int> cancel_flag_{0};
 };
 
