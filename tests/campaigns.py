@@ -17,7 +17,6 @@ The README ("Exact and deterministic", "Directions") explains the differences
 these found: alpha above 8 in progressive order, the circle with alpha 1, and
 exact ties on sphere lattices.
 """
-import math
 import os
 import random
 import sys
@@ -55,135 +54,131 @@ def _points(R, m, d):
     return kind, x
 
 
-def oracle_campaign(seconds, seed):
-    torch.set_num_threads(1)
+def _campaign(seconds, seed, threads, case):
+    """Runs case(R) until the time is up; each returns "identical",
+    "different" or "refused" (and prints what was not identical)."""
+    torch.set_num_threads(threads)
     R = random.Random(seed)
     counts = dict(runs=0, identical=0, different=0, refused=0)
     deadline = time.time() + seconds
     while time.time() < deadline:
         counts["runs"] += 1
-        metric = R.choice(["euclidean"] * 6 + ["so3", "sphere"])
-        m = R.choice([R.randint(2, 60), R.randint(60, 400), R.randint(400, 1200)])
-        d = 4 if metric == "so3" else R.randint(2, 5) if metric == "sphere" else R.randint(1, 5)
-        kind, x = _points(R, m, d)
-        n = R.choice([1, R.randint(1, m), max(1, m // 8), max(1, m // 40), m])
-        kw = {}
-        if R.random() < 0.3:
-            kw["progressive"] = True
-        if R.random() < 0.2:
-            kw["alpha"] = R.choice([1.0, 2.0, 3.0, 16.0, 2.5, 8.0])
-        if R.random() < 0.2:
-            kw["beta"] = R.choice([0.0, 0.3, 1.0])
-        if R.random() < 0.2:
-            kw["gamma"] = R.choice([0.0, 0.5, 3.0])
-        if R.random() < 0.15:
-            kw["weight_limiting"] = False
-        if metric == "euclidean" and R.random() < 0.3:
-            lo, hi = x.min(0) - R.choice([0.0, 0.1]), x.max(0) + R.choice([1e-9, 0.1])
-            kw["bounds"] = (lo.tolist(), hi.tolist())
-            kw["periodic"] = R.random() < 0.6
-        elif metric == "euclidean" and R.random() < 0.1:
-            kw["radius"] = R.choice([0.01, 0.1, 0.3])
-        label = f"{metric} {kind} M={m} d={d} n={n} {kw}"
-        try:
-            got = tp.sample_elimination(torch.from_numpy(x), n, metric=metric, **kw).tolist()
-        except (ValueError, RuntimeError, MemoryError) as e:
-            counts["refused"] += 1
-            print("refused:", label, "->", str(e)[:160], flush=True)
-            continue
-        okw = dict(kw)
-        if "bounds" in okw:
-            okw["bounds"] = tuple(np.asarray(b, float) for b in okw["bounds"])
-        if metric == "so3":
-            okw.update(distances=oracle.so3_distances, dim=3, volume=oracle.SO3_VOLUME)
-        elif metric == "sphere":
-            okw.update(distances=oracle.sphere_distances, dim=d - 1, volume=oracle.sphere_area(d))
-        want = oracle.eliminate(x, n, **okw)
-        if got == list(want):
-            counts["identical"] += 1
-            continue
-        counts["different"] += 1
-        if kw.get("progressive"):
-            how = "same set" if sorted(got) == sorted(want) else "OTHER SET"
-            how += ", %.3f of the positions agree" % (sum(a == b for a, b in zip(got, want)) / n)
-        else:
-            how = "kept-set agreement %.3f" % oracle.agreement(want, got)
-        print("different:", label, "->", how, flush=True)
+        counts[case(R)] += 1
     print(counts, flush=True)
 
 
-def batched_campaign(seconds, seed):
-    torch.set_num_threads(2)
-    R = random.Random(seed)
-    counts = dict(runs=0, identical=0, different=0, refused=0)
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        counts["runs"] += 1
-        metric = R.choice(["euclidean"] * 4 + ["so3", "sphere"])
-        d = 4 if metric == "so3" else R.randint(2, 4) if metric == "sphere" else R.randint(1, 4)
-        B = R.randint(1, 8)
-        M = R.choice([R.randint(1, 30), R.randint(30, 700), R.randint(700, 3000)])
-        dtype = R.choice([torch.float32, torch.float64])
-        if metric == "euclidean":
-            x = torch.rand(B, M, d, dtype=dtype) * R.choice([1.0, 1e3, 1e-3])
-        else:
-            x = torch.randn(B, M, d, dtype=dtype)
-        if R.random() < 0.2:
-            x = x.round(decimals=1)  # ties, duplicates (and zero-length rows)
-        lengths = torch.tensor([R.randint(0, M) for _ in range(B)]) if R.random() < 0.6 else None
-        L = lengths.tolist() if lengths is not None else [M] * B
-        if R.random() < 0.5:
-            n = torch.tensor([R.randint(0, k) for k in L])
-            ns = n.tolist()
-        else:
-            n = R.randint(1, min(L)) if min(L) > 0 else 0
-            ns = [n] * B
-        kw = {"metric": metric}
-        if R.random() < 0.3:
-            kw["progressive"] = True
-        if R.random() < 0.2:
-            kw["alpha"] = R.choice([2.0, 8.0, 3.5])
-        if R.random() < 0.2:
-            kw["weight_limiting"] = False
-        if metric == "euclidean" and R.random() < 0.2:
-            kw["radius"] = "auto"
-        if metric == "euclidean" and R.random() < 0.15:
-            kw["bounds"] = ([-1e-9] * d, [1e3 + 1] * d)
-        if R.random() < 0.1:
-            kw["dim"] = R.randint(1, 3)
-        label = f"{metric} B={B} M={M} d={d} lengths={L} n={ns} {kw} {dtype}"
-        try:
-            out = tp.sample_elimination(x, n, lengths=lengths, **kw)
-        except (ValueError, RuntimeError) as e:
-            # right when an item alone is refused too, or holds a bad row
-            # while asking for no points (every row within lengths is checked)
-            alone = []
-            for b in range(B):
-                if L[b] == 0:
-                    continue
-                try:
-                    tp.sample_elimination(x[b, :L[b]], max(ns[b], 1), **kw)
-                except (ValueError, RuntimeError):
-                    alone.append(b)
-            counts["refused" if alone else "different"] += 1
-            print("refused:" if alone else "REFUSED, BUT EVERY ITEM RUNS ALONE:", label, "->",
-                  str(e)[:160], flush=True)
-            continue
-        same = out.shape == (B, max(ns))
+def oracle_case(R):
+    metric = R.choice(["euclidean"] * 6 + ["so3", "sphere"])
+    m = R.choice([R.randint(2, 60), R.randint(60, 400), R.randint(400, 1200)])
+    d = 4 if metric == "so3" else R.randint(2, 5) if metric == "sphere" else R.randint(1, 5)
+    kind, x = _points(R, m, d)
+    n = R.choice([1, R.randint(1, m), max(1, m // 8), max(1, m // 40), m])
+    kw = {}
+    if R.random() < 0.3:
+        kw["progressive"] = True
+    if R.random() < 0.2:
+        kw["alpha"] = R.choice([1.0, 2.0, 3.0, 16.0, 2.5, 8.0])
+    if R.random() < 0.2:
+        kw["beta"] = R.choice([0.0, 0.3, 1.0])
+    if R.random() < 0.2:
+        kw["gamma"] = R.choice([0.0, 0.5, 3.0])
+    if R.random() < 0.15:
+        kw["weight_limiting"] = False
+    if metric == "euclidean" and R.random() < 0.3:
+        lo, hi = x.min(0) - R.choice([0.0, 0.1]), x.max(0) + R.choice([1e-9, 0.1])
+        kw["bounds"] = (lo.tolist(), hi.tolist())
+        kw["periodic"] = R.random() < 0.6
+    elif metric == "euclidean" and R.random() < 0.1:
+        kw["radius"] = R.choice([0.01, 0.1, 0.3])
+    label = f"{metric} {kind} M={m} d={d} n={n} {kw}"
+    try:
+        got = tp.sample_elimination(torch.from_numpy(x), n, metric=metric, **kw).tolist()
+    except (ValueError, RuntimeError, MemoryError) as e:
+        print("refused:", label, "->", str(e)[:160], flush=True)
+        return "refused"
+    okw = dict(kw)
+    if "bounds" in okw:
+        okw["bounds"] = tuple(np.asarray(b, float) for b in okw["bounds"])
+    if metric == "so3":
+        okw.update(distances=oracle.so3_distances, dim=3, volume=oracle.SO3_VOLUME)
+    elif metric == "sphere":
+        okw.update(distances=oracle.sphere_distances, dim=d - 1, volume=oracle.sphere_area(d))
+    want = oracle.eliminate(x, n, **okw)
+    if got == list(want):
+        return "identical"
+    if kw.get("progressive"):
+        how = "same set" if sorted(got) == sorted(want) else "OTHER SET"
+        how += ", %.3f of the positions agree" % (sum(a == b for a, b in zip(got, want)) / n)
+    else:
+        how = "kept-set agreement %.3f" % oracle.agreement(want, got)
+    print("different:", label, "->", how, flush=True)
+    return "different"
+
+
+def batched_case(R):
+    metric = R.choice(["euclidean"] * 4 + ["so3", "sphere"])
+    d = 4 if metric == "so3" else R.randint(2, 4) if metric == "sphere" else R.randint(1, 4)
+    B = R.randint(1, 8)
+    M = R.choice([R.randint(1, 30), R.randint(30, 700), R.randint(700, 3000)])
+    dtype = R.choice([torch.float32, torch.float64])
+    if metric == "euclidean":
+        x = torch.rand(B, M, d, dtype=dtype) * R.choice([1.0, 1e3, 1e-3])
+    else:
+        x = torch.randn(B, M, d, dtype=dtype)
+    if R.random() < 0.2:
+        x = x.round(decimals=1)  # ties, duplicates (and zero-length rows)
+    lengths = torch.tensor([R.randint(0, M) for _ in range(B)]) if R.random() < 0.6 else None
+    L = lengths.tolist() if lengths is not None else [M] * B
+    if R.random() < 0.5:
+        n = torch.tensor([R.randint(0, k) for k in L])
+        ns = n.tolist()
+    else:
+        n = R.randint(1, min(L)) if min(L) > 0 else 0
+        ns = [n] * B
+    kw = {"metric": metric}
+    if R.random() < 0.3:
+        kw["progressive"] = True
+    if R.random() < 0.2:
+        kw["alpha"] = R.choice([2.0, 8.0, 3.5])
+    if R.random() < 0.2:
+        kw["weight_limiting"] = False
+    if metric == "euclidean" and R.random() < 0.2:
+        kw["radius"] = "auto"
+    if metric == "euclidean" and R.random() < 0.15:
+        kw["bounds"] = ([-1e-9] * d, [1e3 + 1] * d)
+    if R.random() < 0.1:
+        kw["dim"] = R.randint(1, 3)
+    label = f"{metric} B={B} M={M} d={d} lengths={L} n={ns} {kw} {dtype}"
+    try:
+        out = tp.sample_elimination(x, n, lengths=lengths, **kw)
+    except (ValueError, RuntimeError) as e:
+        # right when an item alone is refused too, or holds a bad row
+        # while asking for no points (every row within lengths is checked)
+        alone = []
         for b in range(B):
-            if ns[b] == 0:
-                same = same and bool((out[b] == -1).all())
+            if L[b] == 0:
                 continue
-            want = tp.sample_elimination(x[b, :L[b]], ns[b], **kw)
-            same = same and torch.equal(out[b, :ns[b]], want) and bool((out[b, ns[b]:] == -1).all())
-        counts["identical" if same else "different"] += 1
-        if not same:
-            print("different:", label, flush=True)
-    print(counts, flush=True)
+            try:
+                tp.sample_elimination(x[b, :L[b]], max(ns[b], 1), **kw)
+            except (ValueError, RuntimeError):
+                alone.append(b)
+        print("refused:" if alone else "REFUSED, BUT EVERY ITEM RUNS ALONE:", label, "->",
+              str(e)[:160], flush=True)
+        return "refused" if alone else "different"
+    same = out.shape == (B, max(ns))
+    for b in range(B):
+        if ns[b] == 0:
+            same = same and bool((out[b] == -1).all())
+            continue
+        want = tp.sample_elimination(x[b, :L[b]], ns[b], **kw)
+        same = same and torch.equal(out[b, :ns[b]], want) and bool((out[b, ns[b]:] == -1).all())
+    if not same:
+        print("different:", label, flush=True)
+    return "identical" if same else "different"
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in ("oracle", "batched"):
         sys.exit(__doc__)
-    run = oracle_campaign if sys.argv[1] == "oracle" else batched_campaign
-    run(float(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    threads, case = (1, oracle_case) if sys.argv[1] == "oracle" else (2, batched_case)
+    _campaign(float(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0, threads, case)
