@@ -373,11 +373,9 @@ def test_own_state_dict_resume_equals_uninterrupted():
     assert head + list(s2) == ref
 
 
-# Tests that start DataLoader workers by fork() carry the mark `forks_workers`:
-# .ci/run's ASan stage leaves them out (its allocator is not fork-safe: a
-# worker forked while a loader thread of the parent was in malloc hung in
-# ASan's allocator lock, seen once under ASan; glibc's malloc resets its locks
-# at fork). They run in the plain stage, the README's test command.
+# Tests that start DataLoader workers by fork() carry the mark `forks_workers`,
+# which .ci/run's ASan stage leaves out (why: the comment there); they run in
+# the plain stage, the README's test command.
 FORKS_WORKERS = pytest.mark.forks_workers
 
 
