@@ -355,9 +355,12 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   for (int64_t b = 0; b < B; ++b) {
     STD_TORCH_CHECK(len[b] >= 0 && len[b] <= M, "sample_elimination: lengths[", b,
                     "] must be in [0, M=", M, "], got ", len[b]);
-    STD_TORCH_CHECK(ns[b] >= 0 && ns[b] <= len[b], "sample_elimination: n[", b,
-                    "] must be in [0, lengths[", b, "]=", len[b], "], got ", ns[b]);
+    STD_TORCH_CHECK(ns[b] >= 0 && ns[b] <= M, "sample_elimination: n[", b, "] must be in [0, M=", M,
+                    "], got ", ns[b]);
     widest = ns[b] > widest ? ns[b] : widest;
+    // an item of fewer points keeps them all, its row padded (pytorch3d's
+    // convention for K > lengths[b]); the width stays the largest n asked for
+    ns[b] = ns[b] < len[b] ? ns[b] : len[b];
   }
   STD_TORCH_CHECK(max_n < 0 || max_n == widest || B == 0, "sample_elimination: max_n=", max_n,
                   " must be -1 or the largest n, ", widest);

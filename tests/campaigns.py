@@ -10,8 +10,9 @@ M, bounds, periodic, radius, alpha, beta, gamma, weight limiting, progressive)
 and compares the operator's indices with the naive oracle's; it prints every
 difference (with the kept-set agreement, or the share of progressive
 positions that agree) and every refusal. ``batched`` draws padded batches
-(B, M, lengths, n per item, dtype, metric, options) and checks that each row
-equals the call on that item alone. Both end with a line of counts.
+(B, M, lengths, n per item, sometimes above an item's length, dtype, metric,
+options) and checks that each row equals the call on that item alone. Both
+end with a line of counts.
 
 The README ("Exact and deterministic", "Directions") explains the differences
 these found: alpha above 8 in progressive order, the circle with alpha 1, and
@@ -129,12 +130,16 @@ def batched_case(R):
         x = x.round(decimals=1)  # ties, duplicates (and zero-length rows)
     lengths = torch.tensor([R.randint(0, M) for _ in range(B)]) if R.random() < 0.6 else None
     L = lengths.tolist() if lengths is not None else [M] * B
+    # n up to each item's length, or (pytorch3d's convention) up to M: an
+    # item shorter than its n keeps all its points
+    short = R.random() < 0.3
     if R.random() < 0.5:
-        n = torch.tensor([R.randint(0, k) for k in L])
+        n = torch.tensor([R.randint(0, M if short else k) for k in L])
         ns = n.tolist()
     else:
-        n = R.randint(1, min(L)) if min(L) > 0 else 0
+        n = R.randint(0, M) if short else R.randint(1, min(L)) if min(L) > 0 else 0
         ns = [n] * B
+    keep = [min(k, length) for k, length in zip(ns, L)]
     kw = {"metric": metric}
     if R.random() < 0.3:
         kw["progressive"] = True
@@ -159,7 +164,7 @@ def batched_case(R):
             if L[b] == 0:
                 continue
             try:
-                tp.sample_elimination(x[b, :L[b]], max(ns[b], 1), **kw)
+                tp.sample_elimination(x[b, :L[b]], max(keep[b], 1), **kw)
             except (ValueError, RuntimeError):
                 alone.append(b)
         print("refused:" if alone else "REFUSED, BUT EVERY ITEM RUNS ALONE:", label, "->",
@@ -167,11 +172,11 @@ def batched_case(R):
         return "refused" if alone else "different"
     same = out.shape == (B, max(ns))
     for b in range(B):
-        if ns[b] == 0:
+        if keep[b] == 0:
             same = same and bool((out[b] == -1).all())
             continue
-        want = tp.sample_elimination(x[b, :L[b]], ns[b], **kw)
-        same = same and torch.equal(out[b, :ns[b]], want) and bool((out[b, ns[b]:] == -1).all())
+        want = tp.sample_elimination(x[b, :L[b]], keep[b], **kw)
+        same = same and torch.equal(out[b, :keep[b]], want) and bool((out[b, keep[b]:] == -1).all())
     if not same:
         print("different:", label, flush=True)
     return "identical" if same else "different"

@@ -11,14 +11,18 @@ def gen(seed):
 
 
 def per_item(points, n, lengths, **kw):
-    rows = []
+    """The batch row by row: item b keeps min(n[b], lengths[b]) points; the
+    width is the largest n asked for."""
+    rows, asked = [], []
     for b in range(points.shape[0]):
         nb = int(n[b]) if isinstance(n, torch.Tensor) else n
+        asked.append(nb)
+        nb = min(nb, int(lengths[b]))
         if nb == 0:
             rows.append([])
             continue
         rows.append(tp.sample_elimination(points[b, : int(lengths[b])], nb, **kw).tolist())
-    width = max(len(r) for r in rows)
+    width = max(asked)
     return torch.tensor([r + [-1] * (width - len(r)) for r in rows], dtype=torch.int64)
 
 
@@ -58,6 +62,32 @@ def test_int_n_and_default_lengths():
     assert torch.equal(tp.sample_elimination(view, 40), tp.sample_elimination(view.contiguous(), 40))
 
 
+def test_items_shorter_than_n_keep_all_their_points():
+    """pytorch3d's convention for a ragged batch: an item of fewer than n
+    points keeps them all (in its own order: the unbatched call with n equal
+    to its length), the rest of its row -1; the width is the n asked for."""
+    points = torch.rand(5, 300, 2, generator=gen(7), dtype=torch.float64)
+    lengths = torch.tensor([300, 12, 0, 40, 1])
+    got = tp.sample_elimination(points, 40, lengths=lengths)
+    assert got.shape == (5, 40)
+    assert torch.equal(got, per_item(points, 40, lengths))
+    assert torch.equal(got[1, :12], torch.arange(12)) and (got[1, 12:] == -1).all()
+    assert (got[2] == -1).all()
+    assert torch.equal(got[4], torch.tensor([0] + [-1] * 39))
+    # progressive order: the short item's points are ordered, not ascending
+    prog = tp.sample_elimination(points, 40, lengths=lengths, progressive=True)
+    assert torch.equal(prog, per_item(points, 40, lengths, progressive=True))
+    assert sorted(prog[1, :12].tolist()) == list(range(12))
+    # a tensor n: each item clamped to its length, the width the largest n asked
+    n = torch.tensor([10, 50, 3, 40, 2])
+    got = tp.sample_elimination(points, n, lengths=lengths)
+    assert got.shape == (5, 50)
+    assert torch.equal(got, per_item(points, n, lengths))
+    # the operator itself does the same
+    op = torch.ops.torch_poisson.sample_elimination_batched.default
+    assert torch.equal(op(points, lengths, n, -1), got)
+
+
 def test_thread_count_does_not_change_the_result():
     points = torch.rand(16, 500, 2, generator=gen(2), dtype=torch.float64)
     before = torch.get_num_threads()
@@ -77,18 +107,23 @@ def test_batched_errors():
         tp.sample_elimination(points, 5, lengths=torch.tensor([100, 100]))
     with pytest.raises(ValueError, match="lengths"):
         tp.sample_elimination(points, 5, lengths=torch.tensor([100, 101, 5]))
-    with pytest.raises(ValueError, match=r"n\[b\]"):
-        tp.sample_elimination(points, torch.tensor([5, 6, 50]), lengths=torch.tensor([100, 100, 10]))
-    with pytest.raises(ValueError, match="n must be in"):
-        tp.sample_elimination(points, 11, lengths=torch.tensor([100, 100, 10]))
+    # n may pass an item's length (that item keeps all its points), not M
+    with pytest.raises(ValueError, match=r"n\[b\] must be in \[0, M=100\], got n=\[5, 101, 50\]"):
+        tp.sample_elimination(points, torch.tensor([5, 101, 50]), lengths=torch.tensor([100, 100, 10]))
+    with pytest.raises(ValueError, match=r"n\[b\] must be in \[0, M=100\]"):
+        tp.sample_elimination(points, torch.tensor([5, -1, 5]))
+    with pytest.raises(ValueError, match=r"n must be in \[0, 100\], got n=101"):
+        tp.sample_elimination(points, 101, lengths=torch.tensor([100, 100, 10]))
     with pytest.raises(ValueError, match="integer"):
         tp.sample_elimination(points, torch.tensor([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="lengths is only for batched"):
         tp.sample_elimination(points[0], 5, lengths=torch.tensor([3]))
     # the operator checks too, naming the item
     op = torch.ops.torch_poisson.sample_elimination_batched.default
-    with pytest.raises(RuntimeError, match=r"n\[1\] must be in \[0, lengths\[1\]=100\], got 200"):
+    with pytest.raises(RuntimeError, match=r"n\[1\] must be in \[0, M=100\], got 200"):
         op(points, None, torch.tensor([1, 200, 3]), -1)
+    with pytest.raises(RuntimeError, match=r"n\[2\] must be in \[0, M=100\], got -3"):
+        op(points, torch.tensor([5, 5, 5]), torch.tensor([1, 2, -3]), -1)
     with pytest.raises(RuntimeError, match="max_n=7"):
         op(points, None, torch.tensor([1, 2, 3]), 7)
     bad = torch.rand(2, 50, 2)

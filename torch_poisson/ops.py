@@ -258,7 +258,9 @@ def sample_elimination(
             on the CPU and the result returned on its device.
             ``requires_grad`` inputs are fine (indices have no grad).
         n: how many to keep, 1 <= n <= M (n == M keeps all). For a batch, an
-            int or a (B,) integer tensor with 0 <= n[b] <= lengths[b].
+            int or a (B,) integer tensor with 0 <= n[b] <= M; an item with
+            fewer points (lengths[b] < n[b]) keeps all of them, its row
+            padded with -1 (pytorch3d's convention).
         bounds: the domain, a (2, d) tensor ``[lo, hi]`` or a ``(lo, hi)`` pair
             of length-d sequences. Default: the points' bounding box (over the
             axes they span, so points on a line count as 1-D). Used for r_max
@@ -294,8 +296,8 @@ def sample_elimination(
     Returns:
         (n,) int64 indices into ``points``: ascending, or in progressive order.
         For a batch: (B, max n) int64, row b the indices local to item b (the
-        unbatched call on ``points[b, :lengths[b]]`` with ``n[b]``), padded
-        with -1.
+        unbatched call on ``points[b, :lengths[b]]`` keeping
+        ``min(n[b], lengths[b])``), padded with -1.
 
     Example:
         >>> pts = torch.rand(100_000, 2)
@@ -361,12 +363,10 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
         if n.shape[0] != B or n.is_floating_point() or n.dtype == torch.bool:
             raise ValueError(f"n must be an int or a (B,) = ({B},) integer tensor, got {n!r}")
         n_t, max_n = n.to(torch.int64), -1
-        lim = lengths if lengths is not None else torch.full((B,), m, dtype=torch.int64, device=n.device)
-        if not torch.compiler.is_compiling() and ((n_t < 0) | (n_t > lim.to(n_t.device))).any():
-            raise ValueError(f"n[b] must be in [0, lengths[b]], got n={n_t.tolist()}, lengths={lim.tolist()}")
+        if not torch.compiler.is_compiling() and ((n_t < 0) | (n_t > m)).any():
+            raise ValueError(f"n[b] must be in [0, M={m}], got n={n_t.tolist()}")
     else:
-        lo = m if (lengths is None or not B or torch.compiler.is_compiling()) else min(m, int(lengths.min()))
-        n = _check_int(n, "n", 0, lo)
+        n = _check_int(n, "n", 0, m)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
     b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
         d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
