@@ -971,6 +971,65 @@ done:
     return st;
 }
 
+/* ------------------------------------------------- far from unit size -- */
+
+/* A rescale is for euclidean points only (so3 and sphere rows are unit
+ * vectors: their d_max is an angle below 2 pi), and once: the scaled call's
+ * d_max is near 1. */
+static int rescale_allowed(const pds_options *opt, int serial) {
+    return opt->metric == PDS_METRIC_EUCLIDEAN && !(serial & PDSI_RESCALED);
+}
+
+/* x 2^k into out[0..count); 0 when a value overflows. Exact (also where a
+ * value becomes subnormal, it is then what points * 2^k holds). */
+static int scale_values(const double *x, int64_t count, int k, double *out) {
+    for (int64_t i = 0; i < count; ++i) {
+        out[i] = ldexp(x[i], k);
+        if (!isfinite(out[i])) return 0;
+    }
+    return 1;
+}
+
+/* The call on points, bounds and radius times 2^k (volume times 2^(k dim)),
+ * the options otherwise the same; its status in *st. 0 (nothing done) when a
+ * scaled value would overflow or the volume leave the doubles' range. */
+static int eliminate_rescaled(const double *points, int64_t m, int d, int64_t n,
+                              const pds_options *opt, int k, int dim, int64_t tail, int serial,
+                              int64_t *out, pds_error *err, pds_status *st) {
+    pds_options o = *opt;
+    if (opt->radius > 0.0) o.radius = ldexp(opt->radius, k);
+    if (opt->volume > 0.0) {
+        /* 2^(k dim); past +-100000 the product is 0 or Inf anyway */
+        long long e = (long long)k * (opt->dim > 0 ? opt->dim : dim);
+        o.volume = ldexp(opt->volume, (int)(e > 100000 ? 100000 : e < -100000 ? -100000 : e));
+    }
+    if (!(o.radius >= 0.0 && isfinite(o.radius)) || !(o.volume >= DBL_MIN || opt->volume == 0.0) ||
+        !isfinite(o.volume))
+        return 0;
+    size_t copy = sizeof(double) * ((size_t)m * (size_t)d + 2 * (size_t)d);
+    if (opt->max_memory > 0 && pds_workspace_bytes(m, d, n, opt) + copy > opt->max_memory) {
+        *st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY,
+                        "M=%lld points in %d dimensions far from unit size need a rescaled copy "
+                        "of %zu bytes beside the working memory, more than max_memory=%zu",
+                        (long long)m, d, copy, opt->max_memory);
+        return 1;
+    }
+    double *y = malloc(copy);
+    if (!y) {
+        *st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+        return 1;
+    }
+    double *bounds = y + m * (int64_t)d;
+    int ran = scale_values(points, m * (int64_t)d, k, y) &&
+              (!opt->bounds || scale_values(opt->bounds, 2 * (int64_t)d, k, bounds));
+    if (ran) {
+        if (opt->bounds) o.bounds = bounds;
+        *st = pdsi_eliminate_tail(y, m, d, n, &o, tail, serial | PDSI_RESCALED, out, err);
+    }
+    free(y);
+    return ran;
+}
+
 /* ------------------------------------------------------------ public API -- */
 
 pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
@@ -1005,6 +1064,15 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     }
     st = pdsi_check_points(points, m, d, opt, err);
     if (st != PDS_OK) return st;
+    /* r_max from the points' own scale (their domain, or radius="auto",
+     * which measures their distances), and that scale far from unit size
+     * (the box's extents or volume, the squared distances would leave the
+     * doubles' range): the call on the points scaled to it (exact) */
+    if (!(opt->radius > 0.0) && !(opt->volume > 0.0) && n < m && rescale_allowed(opt, serial)) {
+        int k = pdsi_unit_exponent(points, m, d);
+        if (k && eliminate_rescaled(points, m, d, n, opt, k, d, tail, serial, out, err, &st))
+            return st;
+    }
 
     /* so3 and sphere: unit rows in a scratch copy */
     double *scratch = NULL;
@@ -1079,15 +1147,29 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     }
     if (d_max > 0.0 && (d_max > 1e140 || d_max < 1e-140)) {
         /* squared distances near d_max would overflow to Inf or underflow
-           to 0 and every point would lose its neighbours: refuse, rather
-           than return an arbitrary subset */
+           to 0 and every point would lose its neighbours. Euclidean points
+           are scaled by the power of two that brings d_max to [1, 2): exact
+           (the call is the one on points * 2^k), unless a coordinate would
+           overflow; else refuse, rather than return an arbitrary subset */
         free(period);
         free(frame);
         free(scratch);
+        if (rescale_allowed(opt, serial)) {
+            if (eliminate_rescaled(points, m, d, n, opt, -ilogb(d_max), dim, tail, serial, out, err,
+                                   &st))
+                return st;
+        }
+        if (serial & PDSI_RESCALED)
+            return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                             "the points scaled by a power of two to unit size give %s=%g, "
+                             "d_max=%g, still outside [1e-140, 1e140], where squared distances "
+                             "overflow or underflow: their extents differ too much; rescale "
+                             "the axes or pass radius=",
+                             opt->radius > 0.0 ? "radius" : "r_max", r_max, d_max);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
-                         "distances overflow or underflow: rescale the points towards unit "
-                         "size%s",
+                         "distances overflow or underflow, and the points scaled by the power "
+                         "of two that brings d_max near 1 would overflow: rescale the points%s",
                          opt->radius > 0.0 ? "radius" : "r_max (from the domain)", r_max, d_max,
                          opt->radius > 0.0 ? " and the radius" : "");
     }

@@ -193,6 +193,12 @@ double pdsi_frame_limit(double search2, int d, double spread);
 /* Sets the metric dependent fields (metric, images, angle_factor) of s. */
 void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
 
+/* The power of two 2^k that brings the points' widest extent to [1, 2)
+ * when it lies outside [1e-100, 1e100], where squared distances on the
+ * points' own scale overflow or underflow (radius="auto" measures them);
+ * else 0 (also for all-equal points). */
+int pdsi_unit_exponent(const double *x, int64_t m, int d);
+
 /* pds_estimate_radius on rows already normalised for the metric. */
 pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
                                 const pds_options *opt, double *radius, int *dim,
@@ -716,6 +722,7 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 #define PDSI_PARTS 8  /* the serial pair pass in parts on levels of any size */
 #define PDSI_EXACT 16 /* serial levels without the coarse run (pds_pairs.c) */
 #define PDSI_COARSE 32 /* the coarse run also on 1-D and lattice-like levels */
+#define PDSI_RESCALED 64 /* the call on points scaled by a power of two (no second rescale) */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);

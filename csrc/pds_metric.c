@@ -135,7 +135,8 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
         log_volume = log(volume);
     }
     /* (an extent of Inf: coordinates near +-DBL_MAX) */
-    if (!isfinite(log_volume))
+    /* (with a radius given, or estimated, the volume is not used) */
+    if (!isfinite(log_volume) && !(opt->radius > 0.0) && !opt->auto_radius)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "the domain volume overflows (%g): pass volume= or radius=", volume);
     *log_volume_out = log_volume;
@@ -420,6 +421,18 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     return PDS_OK;
 }
 
+int pdsi_unit_exponent(const double *x, int64_t m, int d) {
+    double widest = 0.0; /* half the widest extent: no overflow */
+    for (int k = 0; k < d; ++k) {
+        double lo, hi;
+        pdsi_axis_range(x, m, d, k, &lo, &hi);
+        double e = 0.5 * hi - 0.5 * lo;
+        widest = e > widest ? e : widest;
+    }
+    if (!(widest > 0.5e100) && !(widest > 0.0 && widest < 0.5e-100)) return 0;
+    return -ilogb(widest) - 1;
+}
+
 pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *options, double *radius, int *dim,
                                pds_error *err) {
@@ -442,12 +455,20 @@ pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n
                          (int)options->metric);
     pds_status st = pdsi_check_points(points, m, d, options, err);
     if (st != PDS_OK) return st;
-    if (options->metric == PDS_METRIC_EUCLIDEAN)
+    int k = options->metric == PDS_METRIC_EUCLIDEAN ? pdsi_unit_exponent(points, m, d) : 0;
+    if (options->metric == PDS_METRIC_EUCLIDEAN && k == 0)
         return pdsi_estimate_radius(points, m, d, n, options, radius, dim, err);
     double *unit = malloc(sizeof(double) * (size_t)m * (size_t)d);
     if (!unit) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
-    st = pdsi_normalise_rows(points, m, d, options->metric, unit, err);
+    if (k) {
+        /* far from unit size: the estimate on the points times 2^k (exact),
+         * scaled back */
+        for (int64_t i = 0; i < m * (int64_t)d; ++i) unit[i] = ldexp(points[i], k);
+    } else {
+        st = pdsi_normalise_rows(points, m, d, options->metric, unit, err);
+    }
     if (st == PDS_OK) st = pdsi_estimate_radius(unit, m, d, n, options, radius, dim, err);
+    if (st == PDS_OK && k && radius) *radius = ldexp(*radius, -k);
     free(unit);
     return st;
 }

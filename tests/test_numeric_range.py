@@ -1,5 +1,7 @@
 """Coordinates far from unit size: the same selection as the same points at
-the origin / at unit scale, or a clear error -- never an arbitrary subset.
+the origin / at unit scale (the core rescales by a power of two where squared
+distances would leave the doubles' range), or a clear error -- never an
+arbitrary subset.
 
 Why exact equality holds: a difference of two doubles within a factor two of
 each other is exact (Sterbenz), so shifting points that share a large offset
@@ -62,19 +64,69 @@ def test_float32_gps_like_offset(spread):
     assert a.unique().numel() == 2000
 
 
-@pytest.mark.parametrize("scale,word", [(1e200, "overflow"), (1e-170, "underflow"), (1e-300, "underflow")])
-def test_out_of_range_scale_is_a_clear_error(scale, word):
+@pytest.mark.parametrize("j", [600, 1000, -600, -1000])
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_far_power_of_two_scale_equals_unit_scale(j, d):
+    """Squared distances at 2^+-600 and beyond leave the doubles' range; the
+    core scales such points by a power of two to unit size (exact), so the
+    selection is the unit-scale one."""
+    x = unit_points(m=2000, d=d)
+    n = 250
+    assert torch.equal(select(x * 2.0**j, n=n), select(x, n=n))
+    assert torch.equal(select(x * 2.0**j, n=n, progressive=True), select(x, n=n, progressive=True))
+    assert torch.equal(select(x * 2.0**j, n=n, radius="auto"), select(x, n=n, radius="auto"))
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-170, 1e-300, 1e307])
+def test_far_scales_equal_an_in_range_rescale(scale):
+    """Any far scale (not a power of two): the same selection as the points
+    brought into range by a power of two here (both are exact rescales)."""
     x = unit_points() * scale
-    with pytest.raises(RuntimeError, match=word) as e:
-        select(x)
-    assert "rescale" in str(e.value) or "volume=" in str(e.value)
+    k = -math.frexp(scale)[1]
+    assert torch.equal(select(x), select(x * 2.0**k))
+    assert select(x).unique().numel() == 500
 
 
-def test_out_of_range_radius_is_a_clear_error():
-    with pytest.raises(RuntimeError, match=r"radius=1e\+300"):
-        select(unit_points(), radius=1e300)
-    with pytest.raises(RuntimeError, match=r"radius=1e-300"):
-        select(unit_points(), radius=1e-300)
+def test_far_scale_options_scale_with_the_points():
+    """bounds, periodic, radius and volume given in the far units: the
+    unit-scale call with them scaled the same way."""
+    x, s = unit_points(), 2.0**700
+    assert torch.equal(select(x * s, bounds=([0, 0], [s, s]), periodic=True),
+                       select(x, bounds=([0, 0], [1, 1]), periodic=True))
+    assert torch.equal(select(x * s, radius=0.02 * s), select(x, radius=0.02))
+    assert torch.equal(select(x * 2.0**500, volume=2.0**1000), select(x, volume=1.0))
+    r, dim = torch_poisson.estimate_radius(x * s, 500)
+    r1, dim1 = torch_poisson.estimate_radius(x, 500)
+    assert dim == dim1 and r == r1 * s
+
+
+def test_far_radius_is_the_same_elimination():
+    """A radius far from the points' scale is taken as given: 1e300 makes
+    every point a neighbour of every other (equal weights under weight
+    limiting: the smaller indices go first), 1e-300 none."""
+    x = unit_points()
+    assert torch.equal(select(x, radius=1e300), torch.arange(3500, 4000))
+    assert torch.equal(select(x, radius=1e-300), torch.arange(3500, 4000))
+    assert torch.equal(select(x, radius=1e300), select(x, radius=1e3))
+
+
+def test_extents_too_different_for_any_rescale_are_a_clear_error():
+    """A box 3e308 wide and 5 tall: scaled to unit width, its height and
+    volume leave r_max at 1e-154, where squared distances underflow."""
+    x = torch.tensor([[-1.7e308, 0.0], [1.7e308, 1.0], [0.0, 5.0]], dtype=torch.float64)
+    with pytest.raises(RuntimeError, match=r"extents differ too much.*radius=") as e:
+        select(x, n=2)
+    assert "underflow" in str(e.value)
+    # a radius in the points' units still works
+    assert select(x, n=2, radius=1e300).numel() == 2
+
+
+def test_coordinates_that_would_overflow_are_a_clear_error():
+    """d_max from radius=1e-200 with points 1e300 apart: the power of two
+    that brings d_max near 1 would overflow the coordinates."""
+    x = torch.tensor([[0.0], [1e300], [5e299]], dtype=torch.float64)
+    with pytest.raises(RuntimeError, match=r"radius=1e-200 .*would overflow"):
+        select(x, n=2, radius=1e-200)
 
 
 @pytest.mark.parametrize("d,spread", [(400, 1.0), (200, 0.01)])

@@ -76,43 +76,55 @@ static void test_huge_radius(void) {
     o.radius = DBL_MAX;
     CHECK(pds_eliminate(x, 3, 2, 2, &o, out, &e) == PDS_ERR_INVALID_ARGUMENT);
     CHECK(strstr(e.message, "radius") != NULL);
-    o.radius = 1e200; /* finite d_max, squares overflow */
-    CHECK(pds_eliminate(x, 3, 2, 2, &o, out, &e) == PDS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(e.message, "d_max") != NULL);
+    o.radius = 1e200; /* finite d_max, squares would overflow: rescaled by 2^-665 */
+    CHECK(pds_eliminate(x, 3, 2, 2, &o, out, &e) == PDS_OK);
+    CHECK(out[0] != out[1] && out[0] >= 0 && out[0] < 3 && out[1] >= 0 && out[1] < 3);
+    /* the power of two that brings d_max near 1 would overflow a coordinate */
+    double line[3] = {0.0, 1e300, 5e299};
+    o.radius = 1e-200;
+    CHECK(pds_eliminate(line, 3, 1, 2, &o, out, &e) == PDS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(e.message, "would overflow") != NULL && strstr(e.message, "radius") != NULL);
     pds_options_init(&o);
     o.dim = 1000; /* r_max from a unit ball volume that underflows */
     pds_status st = pds_eliminate(x, 3, 2, 2, &o, out, &e);
     CHECK(st == PDS_OK || (st == PDS_ERR_INVALID_ARGUMENT && e.message[0]));
 }
 
-/* Coordinates whose squared distances leave the double range: a clear error,
- * never an arbitrary subset; 1e+-30 works and matches unit scale exactly for a
- * power-of-two factor. */
+/* Coordinates whose squared distances would leave the double range are
+ * scaled by a power of two to unit size (exact): the selection is the one at
+ * a scale in range; 1e+-30 works as it is and matches unit scale exactly for
+ * a power-of-two factor. */
 static void test_numeric_range(void) {
     enum { M = 400, N = 50 };
-    double x[2 * M], y[2 * M];
+    double x[2 * M], y[2 * M], z[2 * M];
     int64_t a[N], b[N];
     pds_error e;
     for (int i = 0; i < 2 * M; ++i) x[i] = urand();
     CHECK(pds_eliminate(x, M, 2, N, NULL, a, NULL) == PDS_OK);
-    const double scales[2] = {0x1p-100, 0x1p100}; /* about 7.9e-31 and 1.3e30 */
-    for (int s = 0; s < 2; ++s) {
+    const double scales[4] = {0x1p-100, 0x1p100, 0x1p-900, 0x1p900};
+    for (int s = 0; s < 4; ++s) {
         for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * scales[s];
         CHECK(pds_eliminate(y, M, 2, N, NULL, b, &e) == PDS_OK);
         CHECK(memcmp(a, b, sizeof a) == 0);
     }
-    for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * 1e200;
-    CHECK(pds_eliminate(y, M, 2, N, NULL, b, &e) == PDS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(e.message, "overflow") != NULL); /* the bounding box volume */
+    /* 1e200 and 1e-170 (no power of two): as the same points at 1e200 2^-600
+     * and 1e-170 2^600, in range */
+    const double far[2] = {1e200, 1e-170}, back[2] = {0x1p-600, 0x1p600};
+    for (int s = 0; s < 2; ++s) {
+        for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * far[s], z[i] = y[i] * back[s];
+        CHECK(pds_eliminate(y, M, 2, N, NULL, a, &e) == PDS_OK);
+        CHECK(pds_eliminate(z, M, 2, N, NULL, b, &e) == PDS_OK);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    /* a volume in the same far units */
     pds_options o;
     pds_options_init(&o);
-    for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * 1e150;
+    for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * 1e150, z[i] = y[i] * 0x1p-400;
     o.volume = 1e300;
-    CHECK(pds_eliminate(y, M, 2, N, &o, b, &e) == PDS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(e.message, "rescale") != NULL);
-    for (int i = 0; i < 2 * M; ++i) y[i] = x[i] * 1e-170;
-    CHECK(pds_eliminate(y, M, 2, N, NULL, b, &e) == PDS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(e.message, "rescale") != NULL);
+    CHECK(pds_eliminate(y, M, 2, N, &o, a, &e) == PDS_OK);
+    o.volume = 1e300 * 0x1p-800;
+    CHECK(pds_eliminate(z, M, 2, N, &o, b, &e) == PDS_OK);
+    CHECK(memcmp(a, b, sizeof a) == 0);
 }
 
 int main(void) {
