@@ -165,7 +165,11 @@ void pds_options_init(pds_options *opt);
 /* Selects n of the m points (row-major, m x d doubles) and writes their
  * indices to out (n int64). Ascending order, or progressive order when
  * opt->progressive. 1 <= n <= m; n == m keeps every point. opt may be NULL
- * for the defaults. */
+ * for the defaults. Euclidean points far from unit size (where squared
+ * distances would overflow or underflow) are worked on in a copy scaled by
+ * a power of two, with bounds, radius and volume: exact, the result is the
+ * one for the scaled points; refused only when no such scale keeps every
+ * coordinate finite and d_max in [1e-140, 1e140]. */
 pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
                          const pds_options *opt, int64_t *out, pds_error *err);
 

@@ -991,8 +991,10 @@ static int scale_values(const double *x, int64_t count, int k, double *out) {
 }
 
 /* The call on points, bounds and radius times 2^k (volume times 2^(k dim)),
- * the options otherwise the same; its status in *st. 0 (nothing done) when a
- * scaled value would overflow or the volume leave the doubles' range. */
+ * the options otherwise the same, with the flags `serial` (which name the
+ * rescale: PDSI_PRESCALED or PDSI_RESCALED); its status in *st. 0 (nothing
+ * done) when a scaled value would overflow or the volume leave the doubles'
+ * range. */
 static int eliminate_rescaled(const double *points, int64_t m, int d, int64_t n,
                               const pds_options *opt, int k, int dim, int64_t tail, int serial,
                               int64_t *out, pds_error *err, pds_status *st) {
@@ -1024,7 +1026,7 @@ static int eliminate_rescaled(const double *points, int64_t m, int d, int64_t n,
               (!opt->bounds || scale_values(opt->bounds, 2 * (int64_t)d, k, bounds));
     if (ran) {
         if (opt->bounds) o.bounds = bounds;
-        *st = pdsi_eliminate_tail(y, m, d, n, &o, tail, serial | PDSI_RESCALED, out, err);
+        *st = pdsi_eliminate_tail(y, m, d, n, &o, tail, serial, out, err);
     }
     free(y);
     return ran;
@@ -1068,9 +1070,11 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
      * which measures their distances), and that scale far from unit size
      * (the box's extents or volume, the squared distances would leave the
      * doubles' range): the call on the points scaled to it (exact) */
-    if (!(opt->radius > 0.0) && !(opt->volume > 0.0) && n < m && rescale_allowed(opt, serial)) {
+    if (!(opt->radius > 0.0) && !(opt->volume > 0.0) && n < m && rescale_allowed(opt, serial) &&
+        !(serial & PDSI_PRESCALED)) {
         int k = pdsi_unit_exponent(points, m, d);
-        if (k && eliminate_rescaled(points, m, d, n, opt, k, d, tail, serial, out, err, &st))
+        if (k && eliminate_rescaled(points, m, d, n, opt, k, d, tail, serial | PDSI_PRESCALED, out,
+                                    err, &st))
             return st;
     }
 
@@ -1155,17 +1159,24 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
         free(frame);
         free(scratch);
         if (rescale_allowed(opt, serial)) {
-            if (eliminate_rescaled(points, m, d, n, opt, -ilogb(d_max), dim, tail, serial, out, err,
-                                   &st))
+            if (eliminate_rescaled(points, m, d, n, opt, -ilogb(d_max), dim, tail,
+                                   serial | PDSI_RESCALED, out, err, &st))
                 return st;
         }
-        if (serial & PDSI_RESCALED)
+        if (opt->metric != PDS_METRIC_EUCLIDEAN)
             return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                             "the points scaled by a power of two to unit size give %s=%g, "
-                             "d_max=%g, still outside [1e-140, 1e140], where squared distances "
-                             "overflow or underflow: their extents differ too much; rescale "
+                             "%s=%g gives d_max=%g, outside [1e-140, 1e140]; with metric=%s "
+                             "distances are angles in radians (at most pi)",
+                             opt->radius > 0.0 ? "radius" : "r_max", r_max, d_max,
+                             opt->metric == PDS_METRIC_SO3 ? "so3" : "sphere");
+        if (serial & PDSI_PRESCALED)
+            return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                             "the points scaled by a power of two to unit size give r_max=%g, "
+                             "d_max=%g, outside [1e-140, 1e140], where squared distances "
+                             "overflow or underflow, and scaled to bring d_max near 1 some "
+                             "coordinate would overflow: their extents differ too much; rescale "
                              "the axes or pass radius=",
-                             opt->radius > 0.0 ? "radius" : "r_max", r_max, d_max);
+                             r_max, d_max);
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "%s=%g gives d_max=%g, outside [1e-140, 1e140], where squared "
                          "distances overflow or underflow, and the points scaled by the power "

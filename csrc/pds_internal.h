@@ -722,7 +722,8 @@ PDSI_INLINE void pdsi_sub(pdsi_weight *p, pdsi_weight v, int atomic) {
 #define PDSI_PARTS 8  /* the serial pair pass in parts on levels of any size */
 #define PDSI_EXACT 16 /* serial levels without the coarse run (pds_pairs.c) */
 #define PDSI_COARSE 32 /* the coarse run also on 1-D and lattice-like levels */
-#define PDSI_RESCALED 64 /* the call on points scaled by a power of two (no second rescale) */
+#define PDSI_RESCALED 64 /* the call on points scaled to bring d_max near 1 (no further rescale) */
+#define PDSI_PRESCALED 128 /* the call on points scaled to unit size (by their extent) */
 pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, int64_t tail, int serial, int64_t *out,
                                pds_error *err);

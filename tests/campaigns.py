@@ -6,8 +6,9 @@ collected by pytest; the suite's own sweeps use fixed seeds).
 
 ``oracle`` draws configurations (metric, 1-5 dimensions, uniform, clustered,
 lattice, duplicate, float32-valued, collinear or Gaussian points, n from 1 to
-M, bounds, periodic, radius, alpha, beta, gamma, weight limiting, progressive)
-and compares the operator's indices with the naive oracle's; it prints every
+M, bounds, periodic, radius, alpha, beta, gamma, weight limiting, progressive,
+sometimes points scaled by 2^+-600 or 2^+-900 for the operator only) and
+compares the operator's indices with the naive oracle's; it prints every
 difference (with the kept-set agreement, or the share of progressive
 positions that agree) and every refusal. ``batched`` draws padded batches
 (B, M, lengths, n per item, sometimes above an item's length, dtype, metric,
@@ -91,9 +92,18 @@ def oracle_case(R):
         kw["periodic"] = R.random() < 0.6
     elif metric == "euclidean" and R.random() < 0.1:
         kw["radius"] = R.choice([0.01, 0.1, 0.3])
-    label = f"{metric} {kind} M={m} d={d} n={n} {kw}"
+    # far from unit size (squared distances would leave the doubles' range):
+    # the operator gets the points, bounds and radius times a power of two,
+    # the oracle the points as drawn (the core rescales exactly)
+    far = 2.0 ** R.choice([600, 900, -600, -900]) if metric == "euclidean" and R.random() < 0.15 else 1.0
+    fkw = dict(kw)
+    if "bounds" in fkw:
+        fkw["bounds"] = tuple([v * far for v in b] for b in fkw["bounds"])
+    if "radius" in fkw:
+        fkw["radius"] = fkw["radius"] * far
+    label = f"{metric} {kind} M={m} d={d} n={n} {kw}" + (f" scaled by {far:g}" if far != 1.0 else "")
     try:
-        got = tp.sample_elimination(torch.from_numpy(x), n, metric=metric, **kw).tolist()
+        got = tp.sample_elimination(torch.from_numpy(x * far), n, metric=metric, **fkw).tolist()
     except (ValueError, RuntimeError, MemoryError) as e:
         print("refused:", label, "->", str(e)[:160], flush=True)
         return "refused"

@@ -110,15 +110,24 @@ def test_far_radius_is_the_same_elimination():
     assert torch.equal(select(x, radius=1e300), select(x, radius=1e3))
 
 
-def test_extents_too_different_for_any_rescale_are_a_clear_error():
-    """A box 3e308 wide and 5 tall: scaled to unit width, its height and
-    volume leave r_max at 1e-154, where squared distances underflow."""
-    x = torch.tensor([[-1.7e308, 0.0], [1.7e308, 1.0], [0.0, 5.0]], dtype=torch.float64)
-    with pytest.raises(RuntimeError, match=r"extents differ too much.*radius=") as e:
-        select(x, n=2)
-    assert "underflow" in str(e.value)
-    # a radius in the points' units still works
-    assert select(x, n=2, radius=1e300).numel() == 2
+def test_extents_far_apart_are_rescaled_twice():
+    """A box 3e308 wide and 5 tall: scaled to unit width its volume is
+    5e-308 and r_max 9e-155, where squared distances underflow; d_max is
+    then brought near 1 by a second power of two (the width stays finite)."""
+    x = torch.tensor([[-1.7e308, 0.0], [1.7e308, 1.0], [0.0, 5.0], [1e308, 2.5]], dtype=torch.float64)
+    got = select(x, n=2)
+    assert got.unique().numel() == 2
+    assert torch.equal(got, select(x * 2.0**-1024, n=2))
+    # a radius in the points' units works too (no box volume needed)
+    assert select(x, n=2, radius=1e300).unique().numel() == 2
+
+
+def test_angular_radius_out_of_range_is_a_clear_error():
+    q = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(RuntimeError, match=r"radius=1e-200 .*metric=so3 distances are angles in radians"):
+        select(q, n=5, metric="so3", radius=1e-200)
+    with pytest.raises(RuntimeError, match=r"radius=1e\+200 .*metric=sphere"):
+        select(q, n=5, metric="sphere", radius=1e200)
 
 
 def test_coordinates_that_would_overflow_are_a_clear_error():
