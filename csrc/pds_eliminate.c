@@ -974,8 +974,8 @@ done:
 /* ------------------------------------------------- far from unit size -- */
 
 /* A rescale is for euclidean points only (so3 and sphere rows are unit
- * vectors: their d_max is an angle below 2 pi), and once: the scaled call's
- * d_max is near 1. */
+ * vectors: their d_max is an angle below 2 pi), and none after the one that
+ * brings d_max near 1 (one by the points' extent may come before it). */
 static int rescale_allowed(const pds_options *opt, int serial) {
     return opt->metric == PDS_METRIC_EUCLIDEAN && !(serial & PDSI_RESCALED);
 }
@@ -1032,6 +1032,20 @@ static int eliminate_rescaled(const double *points, int64_t m, int d, int64_t n,
     return ran;
 }
 
+/* r_max from the points' own scale (their domain, or radius="auto"), and
+ * that scale far from unit size (squared distances, or the box's extents,
+ * would leave the doubles' range): the call on the points scaled to unit
+ * size (exact), its status in *st. 0 when there is no such call to make. */
+static int prescaled(const double *points, int64_t m, int d, int64_t n, const pds_options *opt,
+                     int64_t tail, int serial, int64_t *out, pds_error *err, pds_status *st) {
+    if (!rescale_allowed(opt, serial) || (serial & PDSI_PRESCALED) || opt->radius > 0.0 ||
+        opt->volume > 0.0 || n >= m)
+        return 0;
+    int k = pdsi_unit_exponent(points, m, d);
+    return k && eliminate_rescaled(points, m, d, n, opt, k, d, tail, serial | PDSI_PRESCALED, out,
+                                   err, st);
+}
+
 /* ------------------------------------------------------------ public API -- */
 
 pds_status pds_eliminate(const double *points, int64_t m, int d, int64_t n,
@@ -1066,17 +1080,8 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     }
     st = pdsi_check_points(points, m, d, opt, err);
     if (st != PDS_OK) return st;
-    /* r_max from the points' own scale (their domain, or radius="auto",
-     * which measures their distances), and that scale far from unit size
-     * (the box's extents or volume, the squared distances would leave the
-     * doubles' range): the call on the points scaled to it (exact) */
-    if (!(opt->radius > 0.0) && !(opt->volume > 0.0) && n < m && rescale_allowed(opt, serial) &&
-        !(serial & PDSI_PRESCALED)) {
-        int k = pdsi_unit_exponent(points, m, d);
-        if (k && eliminate_rescaled(points, m, d, n, opt, k, d, tail, serial | PDSI_PRESCALED, out,
-                                    err, &st))
-            return st;
-    }
+    /* radius="auto" measures the points' own distances */
+    if (opt->auto_radius && prescaled(points, m, d, n, opt, tail, serial, out, err, &st)) return st;
 
     /* so3 and sphere: unit rows in a scratch copy */
     double *scratch = NULL;
@@ -1095,6 +1100,8 @@ pds_status pdsi_eliminate_tail(const double *points, int64_t m, int d, int64_t n
     double volume, log_volume;
     double r_auto = 0.0;
     st = pdsi_domain(points, m, d, opt, &dim, &volume, &log_volume, err);
+    /* a box too wide for its volume's logarithm (an extent of Inf) */
+    if (st != PDS_OK && prescaled(points, m, d, n, opt, tail, serial, out, err, &st)) return st;
     /* d > 3: the grid's cells follow the principal axes (pds_pca.c);
      * distances are still measured on the points as given */
     double *frame = NULL, spread = 0.0;
