@@ -980,16 +980,6 @@ static int rescale_allowed(const pds_options *opt, int serial) {
     return opt->metric == PDS_METRIC_EUCLIDEAN && !(serial & PDSI_RESCALED);
 }
 
-/* x 2^k into out[0..count); 0 when a value overflows. Exact (also where a
- * value becomes subnormal, it is then what points * 2^k holds). */
-static int scale_values(const double *x, int64_t count, int k, double *out) {
-    for (int64_t i = 0; i < count; ++i) {
-        out[i] = ldexp(x[i], k);
-        if (!isfinite(out[i])) return 0;
-    }
-    return 1;
-}
-
 /* The call on points, bounds and radius times 2^k (volume times 2^(k dim)),
  * the options otherwise the same, with the flags `serial` (which name the
  * rescale: PDSI_PRESCALED or PDSI_RESCALED); its status in *st. 0 (nothing
@@ -1022,8 +1012,8 @@ static int eliminate_rescaled(const double *points, int64_t m, int d, int64_t n,
         return 1;
     }
     double *bounds = y + m * (int64_t)d;
-    int ran = scale_values(points, m * (int64_t)d, k, y) &&
-              (!opt->bounds || scale_values(opt->bounds, 2 * (int64_t)d, k, bounds));
+    int ran = pdsi_scale_values(points, m * (int64_t)d, k, y) &&
+              (!opt->bounds || pdsi_scale_values(opt->bounds, 2 * (int64_t)d, k, bounds));
     if (ran) {
         if (opt->bounds) o.bounds = bounds;
         *st = pdsi_eliminate_tail(y, m, d, n, &o, tail, serial, out, err);

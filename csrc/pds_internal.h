@@ -193,6 +193,10 @@ double pdsi_frame_limit(double search2, int d, double spread);
 /* Sets the metric dependent fields (metric, images, angle_factor) of s. */
 void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
 
+/* x 2^k into out[0..count), exact (a value that becomes subnormal is what
+ * x * 2^k holds); 0 when a value overflows. */
+int pdsi_scale_values(const double *x, int64_t count, int k, double *out);
+
 /* The power of two 2^k that brings the points' widest extent to [1, 2)
  * when it lies outside [1e-100, 1e100], where squared distances on the
  * points' own scale overflow or underflow (radius="auto" measures them);

@@ -134,8 +134,8 @@ pds_status pdsi_domain(const double *x, int64_t m, int d, const pds_options *opt
         volume = opt->volume;
         log_volume = log(volume);
     }
-    /* (an extent of Inf: coordinates near +-DBL_MAX) */
-    /* (with a radius given, or estimated, the volume is not used) */
+    /* (an extent of Inf: coordinates near +-DBL_MAX; with a radius given,
+     * or estimated, the volume is not used) */
     if (!isfinite(log_volume) && !(opt->radius > 0.0) && !opt->auto_radius)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "the domain volume overflows (%g): pass volume= or radius=", volume);
@@ -421,6 +421,14 @@ pds_status pdsi_estimate_radius(const double *x, int64_t m, int d, int64_t n,
     return PDS_OK;
 }
 
+int pdsi_scale_values(const double *x, int64_t count, int k, double *out) {
+    for (int64_t i = 0; i < count; ++i) {
+        out[i] = ldexp(x[i], k);
+        if (!isfinite(out[i])) return 0;
+    }
+    return 1;
+}
+
 int pdsi_unit_exponent(const double *x, int64_t m, int d) {
     double widest = 0.0; /* half the widest extent: no overflow */
     for (int k = 0; k < d; ++k) {
@@ -462,8 +470,9 @@ pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n
     if (!unit) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
     if (k) {
         /* far from unit size: the estimate on the points times 2^k (exact),
-         * scaled back */
-        for (int64_t i = 0; i < m * (int64_t)d; ++i) unit[i] = ldexp(points[i], k);
+         * scaled back; no coordinate overflows (distinct values near an
+         * offset c are at least an ulp of c apart, so c 2^k < 2^54) */
+        (void)pdsi_scale_values(points, m * (int64_t)d, k, unit);
     } else {
         st = pdsi_normalise_rows(points, m, d, options->metric, unit, err);
     }
