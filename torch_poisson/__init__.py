@@ -23,3 +23,7 @@ __version__ = "0.1.0"
 from .samplers import PoissonBatchSampler, PoissonSampler  # noqa: E402
 
 __all__ += ["PoissonSampler", "PoissonBatchSampler"]
+
+from .mesh import poisson_disk_mesh  # noqa: E402
+
+__all__ += ["poisson_disk_mesh"]
