@@ -1,11 +1,11 @@
-"""Benchmarks of issue 5: rotations, directions, padded batches, 64-d
-embeddings and real data that does not fill its bounding box.
+"""Benchmarks of rotations, directions, padded batches, 64-d embeddings
+and real data that does not fill its bounding box.
 
     python benchmarks/bench_metrics.py            # full sizes (about a minute)
     python benchmarks/bench_metrics.py --quick    # smaller sizes
 
 Prints a Markdown table: the case, the time (best of --repeat runs after one
-warm-up), the goal where the issue sets one, and a quality figure: the
+warm-up), the goal where the project sets one, and a quality figure: the
 smallest distance among the kept points over that of a random subset of the
 same size (in the points' own metric), or the relative radius rho.
 """
@@ -61,13 +61,13 @@ def main():
     t = best_time(lambda: tp.sample_elimination(x2, big // 8), args.repeat)
     row(f"baseline: 2-D {big} -> {big // 8}", t, "", "")
 
-    # SO(3): the first user's case and a large one
+    # SO(3): 200 of 8000 rotations (the pose-learning case) and a large one
     q = torch.randn(8000, 4, generator=g, dtype=torch.float64)
     t = best_time(lambda: tp.sample_elimination(q, 200, metric="so3"), args.repeat)
     rho = tp.relative_radius(q[tp.sample_elimination(q, 200, metric="so3")], metric="so3")
     row("SO(3) 8000 -> 200", t, "<= 5 ms", f"rho {rho:.2f}")
     # the same on poses as a data set has them (examples/rotations.py: 70% near four views)
-    # (a generator of its own: the other cases draw what they drew before)
+    # (a generator of its own, so that the other cases' draws do not depend on it)
     gp = torch.Generator().manual_seed(0)
     poses = pose_dataset(8000, gp)
     t = best_time(lambda: tp.sample_elimination(poses, 200, metric="so3"), args.repeat)

@@ -1,12 +1,12 @@
-"""Well-spread rotations for pose-estimation training: the first user's case.
+"""Well-spread rotations for pose-estimation training.
 
 A pose data set rarely covers SO(3) evenly: objects are photographed mostly
 upright, from a few favourite viewpoints. Here 8,000 synthetic poses (unit
 quaternions) are drawn from a mixture: 70% near four canonical views, 30%
 uniform (Haar). Two questions a pose-estimation user asks:
 
-1. "Give me 200 of them, evenly spread" (the first user's 8000 -> 200, which
-   took 374 s in his Rust port): sample_elimination(q, 200, metric="so3")
+1. "Give me 200 of them, evenly spread" (8000 -> 200, the pose-learning
+   problem this library was built for): sample_elimination(q, 200, metric="so3")
    against a random 200. Printed: the time, the smallest rotation angle
    between two picked poses, and how far (in degrees) a random rotation can
    be from the nearest picked pose (mean and 99th percentile of 20,000

@@ -15,9 +15,9 @@ positions that agree) and every refusal. ``batched`` draws padded batches
 options) and checks that each row equals the call on that item alone. Both
 end with a line of counts.
 
-The README ("Exact and deterministic", "Directions") explains the differences
-these found: alpha above 8 in progressive order, the circle with alpha 1, and
-exact ties on sphere lattices.
+docs/algorithm.md ("Exactness") explains the differences they can find:
+alpha above 8 in progressive order, the circle with alpha 1, and exact ties
+on sphere lattices.
 """
 import os
 import random

@@ -1,5 +1,5 @@
 """The examples and the demo run, and what they print holds:
-examples/rotations.py on a small pose set (the first user's case, scaled
+examples/rotations.py on a small pose set (its 8000 -> 200 case, scaled
 down), examples/train_coverage.py scaled down, python -m torch_poisson demo."""
 import os
 import re

@@ -1,6 +1,6 @@
 """The crashes the fuzzer found in the C core (tests/fuzz/regressions/),
-replayed through the Python API. Without the fixes these corrupted the heap
-(an ASan heap-buffer-overflow) or hit undefined float-to-int conversions."""
+replayed through the Python API. Mishandled, these corrupt the heap (an
+ASan heap-buffer-overflow) or hit undefined float-to-int conversions."""
 import pytest
 import torch
 

@@ -375,7 +375,7 @@ def test_own_state_dict_resume_equals_uninterrupted():
 
 # Tests that start DataLoader workers by fork() carry the mark `forks_workers`,
 # which .ci/run's ASan stage leaves out (why: the comment there); they run in
-# the plain stage, the README's test command.
+# the plain stage, `python -m pytest tests`.
 FORKS_WORKERS = pytest.mark.forks_workers
 
 
@@ -673,8 +673,8 @@ def _zero_row_features(d, n=100, row=99):
     (PoissonBatchSampler, (_zero_row_features(4), 5), dict(metric="so3"), r"metric='so3'.*features\[99\]"),
 ])
 def test_zero_length_feature_rows_rejected_at_construction_naming_the_row(cls, args, kwargs, match):
-    # a pool holds 40 of the 100 rows: before, row 99 failed only in an epoch
-    # whose pool held it, named by its pool index
+    # a pool holds 40 of the 100 rows: row 99 must fail at construction, named
+    # by its dataset row, not only in an epoch whose pool holds it
     with pytest.raises(ValueError, match=match):
         cls(*args, **kwargs)
 
@@ -748,6 +748,7 @@ def test_load_state_dict_names_missing_keys_and_other_ranks():
                       (dict(num_replicas=4, rank=0), "num_replicas=2, this sampler has num_replicas=4")]:
         with pytest.raises(ValueError, match=match):
             PoissonSampler(FEATS, 100, seed=1, **kw).load_state_dict(p0.state_dict())
-    # a state saved before rank and num_replicas were stored still loads
+    # a state that lacks rank and num_replicas still loads (those are checked
+    # only when the state holds them)
     old = {k: v for k, v in p0.state_dict().items() if k not in ("rank", "num_replicas")}
     PoissonSampler(FEATS, 100, seed=1, num_replicas=2, rank=1).load_state_dict(old)

@@ -4,7 +4,7 @@ Shared by tests/test_traps.py (each case in a child process whose address
 space is capped, so a quadratic allocation fails instead of meeting the OOM
 killer) and benchmarks/bench_traps.py (a table of times and memory).
 
-The bound these inputs meet (see the README, Reliability): the core counts the
+The bound these inputs meet (see docs/reliability.md): the core counts the
 candidate pairs its grid implies before it allocates anything beyond O(M d)
 and refuses with "too dense" above max_pair_work (4e9 by default), so the
 neighbour work per elimination level is at most 4e9 distance tests for the
@@ -74,8 +74,8 @@ def half_one_point():
 def isotropic_200d():
     # no structure: in 200-D every point is about as far from every other
     # (sqrt(400) apart, give or take 7%), so d_max covers all 4e8 candidate
-    # pairs of 200 coordinates, each counted 25 (took 99 s before the budget
-    # counted coordinates)
+    # pairs of 200 coordinates, each counted 25 (a pair of d > 8 coordinates
+    # counts d / 8, since its distance reads them all): refused at once
     return torch.randn(20_000, 200, generator=_gen(), dtype=torch.float64), 2000, {}
 
 
