@@ -123,6 +123,7 @@ def _check_memory(need, what):
 # --------------------------------------------------------------- operator --
 
 _METRICS = ("euclidean", "so3", "sphere")  # in pds_metric's order (the engine takes the number)
+_INT64_MAX = (1 << 63) - 1  # the operators' int
 _MAX_DIM = 1_000_000  # the largest dim= taken (the operator takes any that fits an int)
 
 

@@ -11,29 +11,25 @@ from typing import Optional
 
 import torch
 
-from .ops import BoundsLike, _as_bounds, _check_bool, _check_int, _check_metric, _check_real
+from .ops import _INT64_MAX, _MAX_DIM, BoundsLike, _as_bounds, _check_bool, _check_int, _check_metric, _check_real
 
 __all__ = ["max_radius", "min_distance", "relative_radius"]
 
 
 def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
     """r_max: the largest Poisson disk radius of ``n`` points in a domain of
-    the given volume and dimension (Yuksel 2015, as used by the operator).
+    the given volume and dimension (Yuksel 2015), the operator's own
+    (pds_max_radius): 2-D sqrt(V / (2 sqrt(3) n)), 3-D cbrt(V / (4 sqrt(2) n)),
+    otherwise (V / (n V_D))^(1/D) with V_D the unit D-ball's volume.
 
     Example:
         >>> round(max_radius(100, 1.0, 1), 6)   # 100 points on [0, 1]
         0.005
     """
-    n = _check_int(n, "n", 1)
-    dim = _check_int(dim, "dim", 1)
+    n = _check_int(n, "n", 1, _INT64_MAX)
+    dim = _check_int(dim, "dim", 1, _MAX_DIM)
     volume = _check_real(volume, "volume", positive=True)
-    a = volume / n
-    if dim == 2:
-        return math.sqrt(a / (2.0 * math.sqrt(3.0)))
-    if dim == 3:
-        return (a / (4.0 * math.sqrt(2.0))) ** (1.0 / 3.0)
-    unit_ball = math.pi ** (dim / 2.0) / math.gamma(dim / 2.0 + 1.0)
-    return (a / unit_ball) ** (1.0 / dim)
+    return torch.ops.torch_poisson.max_radius.default(n, volume, dim)
 
 
 def _check_shape(points, fn):

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from . import ops as _ops
-from .ops import _check_bool, _check_int
+from .ops import _INT64_MAX, _check_bool, _check_int
 
 try:
     from . import _engine
@@ -44,8 +44,7 @@ __all__ = ["PoissonSampler", "PoissonBatchSampler"]
 
 _MASK63 = (1 << 63) - 1
 # the engine's (and draw_pool's) integer parameters: int64_t epoch, batch,
-# num_batches and rank; int prefetch
-_INT64_MAX = (1 << 63) - 1
+# num_batches and rank (_INT64_MAX); int prefetch
 _INT32_MAX = (1 << 31) - 1
 
 

@@ -5,6 +5,7 @@
 //   sample_elimination_batched(points (B, M, d), lengths (B,)?, n (B,), max_n, ...)
 //       -> (B, width) int64, row b item b's indices padded with -1
 //   estimate_radius(points (M, d), n, metric, dim) -> (2,) float64 [r_max, D]
+//   max_radius(n, volume, dim) -> float, pds_max_radius (0 out of its range)
 //   available_memory() -> int, the bytes the memory check allows (0: unknown)
 //
 // The operators check tensor facts only (dimensions, dtypes, shapes, the
@@ -401,6 +402,14 @@ Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::option
   return out;
 }
 
+// r_max of n points in a domain of the given volume and dimension, as the
+// elimination computes it (pds_max_radius: 0 out of range).
+double max_radius(int64_t n, double volume, int64_t dim) {
+  STD_TORCH_CHECK(dim >= 1 && dim <= INT_MAX, "max_radius: dim must be in [1, ", INT_MAX,
+                  "], got dim=", dim);
+  return pds_max_radius(static_cast<int>(dim), volume, n);
+}
+
 int64_t available_memory() { return static_cast<int64_t>(torch_poisson_memory::available()); }
 
 }  // namespace
@@ -419,6 +428,7 @@ STABLE_TORCH_LIBRARY(torch_poisson, m) {
       "bool interruptible=False) "
       "-> Tensor");
   m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
+  m.def("max_radius(int n, float volume, int dim) -> float");
   m.def("available_memory() -> int");
 }
 
@@ -436,5 +446,6 @@ STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CUDA, m) {
 
 // No tensor argument to dispatch on: one kernel for every backend.
 STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CompositeExplicitAutograd, m) {
+  m.impl("max_radius", TORCH_BOX(&max_radius));
   m.impl("available_memory", TORCH_BOX(&available_memory));
 }
