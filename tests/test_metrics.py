@@ -237,8 +237,8 @@ def test_poisson_disk_rotations_and_directions():
 
 def test_poisson_disk_spread_in_four_and_more_dimensions():
     """From 4 dimensions on poisson_disk eliminates without weight limiting
-    (its d_min lies past the reachable spacing, and the sets were no better
-    than random): toroidal 4-D/5-D sets and directions on S^4 are well
+    (its d_min lies past the reachable spacing, and the sets are no better
+    than random with it): toroidal 4-D/5-D sets and directions on S^4 are well
     spread, and weight_limiting=True still gives the paper's algorithm."""
     for d in (4, 5):
         x = tp.poisson_disk(500, dim=d, generator=gen(d), dtype=torch.float64)

@@ -341,8 +341,9 @@ def test_torch_compile_symbolic_options_and_tensor_n():
 
 
 def test_estimate_radius_in_many_dimensions_is_finite():
-    """The packing factor of D > 3 is 1: computed as a product, the unit
-    ball's volume underflowed (D ~ 400 on) and the estimate was NaN."""
+    """The packing factor of D > 3 is 1, and the estimate stays finite where
+    the unit ball's volume, computed as a product, would underflow (D ~ 400
+    on) and give NaN."""
     x = torch.rand(100, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     r700, D = torch_poisson.estimate_radius(x, 10, dim=700)
     r5, _ = torch_poisson.estimate_radius(x, 10, dim=5)
@@ -397,7 +398,7 @@ BAD = [
     ("dim too large", lambda: sample_elimination(GOOD, 5, dim=10 ** 7), (ValueError,), "[1, 1000000], got dim=10000000"),
     ("relative_radius 1-D", lambda: relative_radius(torch.rand(5)), (ValueError,), "shape (5,)"),
     ("relative_radius empty", lambda: relative_radius(torch.rand(0, 2)), (ValueError,), "shape (0, 2)"),
-    # refusals end with their advice, whole (messages were cut at 320 bytes)
+    # refusals end with their advice, whole (not cut to a fixed length)
     ("few of many", lambda: sample_elimination(torch.rand(100_000, 2), 10), (RuntimeError,),
      "eliminate a random pool of about 8 n points (as PoissonSampler's pool_size does)"),
     ("too dense", lambda: sample_elimination(torch.cat([torch.full((70_000, 2), 0.5), torch.rand(1000, 2)]), 2000),
@@ -450,8 +451,8 @@ def test_lattice_in_more_dimensions_keeps_its_ties(copies):
     principal axes: a 2-D lattice padded with zero coordinates has the same
     distances, so the same indices as in 2-D and as the oracle; the lattice's
     coordinates repeated (a, a, ..., b, b, ...) against the oracle too.
-    Rounding in the rotated copy used to turn ties into 1-ulp differences
-    (7-40 of 120 such cases differed)."""
+    (Distances computed from a rotated copy would round ties into 1-ulp
+    differences.)"""
     for seed in range(12):
         g = torch.Generator().manual_seed(seed)
         a = torch.randint(0, 6, (40,), generator=g).double()
@@ -491,9 +492,9 @@ def _lattice_near_d_max(d, periodic, h, seed):
 @pytest.mark.parametrize("alpha", [1.0, 2.0])
 def test_neighbours_a_few_ulps_inside_d_max_across_cells(d, periodic, alpha):
     """Every pair the oracle counts is found, also a few ulps inside d_max
-    and where the cells' side is a whole fraction of the extent (the old
-    sides were then exactly d_max, without margin; now at least
-    d_max (1 + 2^-10), and a cell index rounds by at most 2^-13 of a cell).
+    and where the cells' side is a whole fraction of the extent (a side is
+    at least d_max (1 + 2^-10), not exactly d_max, and a cell index rounds
+    by at most 2^-13 of a cell).
     alpha 1 and 2 keep such pairs' contributions (1e-16, 1e-32 of the
     largest) above the fixed point's resolution (see the next test)."""
     for h in (0.1, 0.2, 0.3, 1.1, 0.07):

@@ -673,7 +673,7 @@ def _zero_row_features(d, n=100, row=99):
     (PoissonBatchSampler, (_zero_row_features(4), 5), dict(metric="so3"), r"metric='so3'.*features\[99\]"),
 ])
 def test_zero_length_feature_rows_rejected_at_construction_naming_the_row(cls, args, kwargs, match):
-    # a pool holds 40 of the 100 rows: before, row 99 failed only in an epoch
+    # a pool holds 40 of the 100 rows: unchecked, row 99 would fail only in an epoch
     # whose pool held it, named by its pool index
     with pytest.raises(ValueError, match=match):
         cls(*args, **kwargs)
@@ -748,6 +748,6 @@ def test_load_state_dict_names_missing_keys_and_other_ranks():
                       (dict(num_replicas=4, rank=0), "num_replicas=2, this sampler has num_replicas=4")]:
         with pytest.raises(ValueError, match=match):
             PoissonSampler(FEATS, 100, seed=1, **kw).load_state_dict(p0.state_dict())
-    # a state saved before rank and num_replicas were stored still loads
+    # a state without rank and num_replicas (they are checked only when present) loads
     old = {k: v for k, v in p0.state_dict().items() if k not in ("rank", "num_replicas")}
     PoissonSampler(FEATS, 100, seed=1, num_replicas=2, rank=1).load_state_dict(old)
