@@ -40,7 +40,7 @@ def run_case(d, m, n, repeats, progressive):
         idx = torch_poisson.sample_elimination(pts, n, bounds=bounds, periodic=True, progressive=progressive)
         times.append(time.perf_counter() - t0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rho = torch_poisson.relative_radius(pts[idx].double(), periodic=True)
+    rho = torch_poisson.relative_radius(pts[idx].double(), bounds=bounds, periodic=True)
     return dict(seconds=statistics.median(times), rho=rho, peak_mb=peak / 1024, extra_mb=(peak - base_rss) / 1024,
                 threads=torch.get_num_threads())
 

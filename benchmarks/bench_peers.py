@@ -20,7 +20,8 @@ import time
 import numpy as np
 import torch
 
-from torch_poisson.ops import max_radius, min_distance, sample_elimination
+from torch_poisson.ops import sample_elimination
+from torch_poisson.quality import max_radius, min_distance
 
 
 def rho(points):

@@ -119,8 +119,9 @@ def test_quality_relative_radius(d, floor):
     n = 2000
     pts = torch.rand(8 * n, d, dtype=torch.float64)
     idx = sample_elimination(pts, n, bounds=([0.0] * d, [1.0] * d), periodic=True)
-    rho = relative_radius(pts[idx], periodic=True)
-    rnd = relative_radius(pts[torch.randperm(8 * n)[:n]], periodic=True)
+    unit = ([0.0] * d, [1.0] * d)
+    rho = relative_radius(pts[idx], bounds=unit, periodic=True)
+    rnd = relative_radius(pts[torch.randperm(8 * n)[:n]], bounds=unit, periodic=True)
     assert rho >= floor, f"rho={rho:.4f}"
     assert rho > 10 * rnd, f"poisson rho={rho:.4f} vs random {rnd:.4f}"
 
@@ -131,7 +132,7 @@ def test_progressive_prefixes_are_spread():
     idx = sample_elimination(pts, 2000, bounds=([0, 0], [1, 1]), periodic=True, progressive=True)
     assert sorted(idx.tolist()) == sample_elimination(pts, 2000, bounds=([0, 0], [1, 1]), periodic=True).tolist()
     for k in (250, 500, 1000):
-        rho = relative_radius(pts[idx[:k]], periodic=True)
+        rho = relative_radius(pts[idx[:k]], bounds=([0, 0], [1, 1]), periodic=True)
         assert rho > 0.5, f"prefix {k}: rho={rho:.3f}"
 
 
@@ -169,7 +170,7 @@ def test_poisson_disk_reproducible_and_spread():
     c = poisson_disk(1000, dim=2, generator=torch.Generator().manual_seed(12))
     assert a.shape == (1000, 2) and a.dtype == torch.float32
     assert torch.equal(a, b) and not torch.equal(a, c)
-    assert relative_radius(a.double(), periodic=True) > 0.65
+    assert relative_radius(a.double(), bounds=([0, 0], [1, 1]), periodic=True) > 0.65
     torch.manual_seed(4)
     d = poisson_disk(300, dim=3, bounds=([0, 0, 0], [2, 1, 1]), dtype=torch.float64)
     torch.manual_seed(4)

@@ -46,7 +46,8 @@ def demo(out, n=2000, oversample=8, seed=0):
     for name, idx, t in (("random subset", rand_idx, t_rand), ("Poisson subset", pois_idx, t_pois)):
         pts = cand[idx]
         nn = _nearest_neighbour_distances(pts)
-        rows.append((name, t, torch_poisson.relative_radius(pts.double()), float(nn.mean()), pts))
+        rho = torch_poisson.relative_radius(pts.double(), bounds=([0, 0], [1, 1]), periodic=True)
+        rows.append((name, t, rho, float(nn.mean()), pts))
 
     print(f"torch_poisson demo: {n} of {cand.shape[0]} uniform points in [0, 1)^2 (seed {seed})")
     print(f"{'subset':<16} {'time [ms]':>10} {'rho':>8} {'mean NN dist':>14}")

@@ -1,4 +1,4 @@
-"""The functional API: sample_elimination, poisson_disk, and quality measures.
+"""The functional API: sample_elimination, estimate_radius and poisson_disk.
 
 Thin wrappers over ``torch.ops.torch_poisson.sample_elimination`` (the C core
 behind LibTorch's stable ABI) plus its fake kernel, so ``torch.compile`` and
@@ -8,7 +8,7 @@ import math
 import numbers
 import signal
 import threading
-from typing import Optional, Sequence, Tuple, Union
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -107,23 +107,13 @@ def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
     return b
 
 
-def _available_memory():
-    """Bytes the machine can still give (Linux MemAvailable), else None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def _check_memory(need, what):
     """Refuses, before allocating, work that needs more memory than is available
-    (a clear error instead of the out-of-memory killer)."""
-    avail = _available_memory()
-    if avail is not None and need > avail:
+    (a clear error instead of the out-of-memory killer). The figure is the
+    operators' own (csrc/torch/memory.h: MemAvailable capped by a cgroup
+    limit; 0 when unknown)."""
+    avail = torch.ops.torch_poisson.available_memory.default()
+    if avail and need > avail:
         raise MemoryError(
             f"{what} needs about {need >> 20} MiB of memory, more than the {avail >> 20} MiB "
             "this machine has available: ask for fewer points"
@@ -132,8 +122,9 @@ def _check_memory(need, what):
 
 # --------------------------------------------------------------- operator --
 
-_METRICS = ("euclidean", "so3", "sphere")
-_MAX_DIM = 1_000_000  # the operator's limit on dim=
+_METRICS = ("euclidean", "so3", "sphere")  # in pds_metric's order (the engine takes the number)
+_INT64_MAX = (1 << 63) - 1  # the operators' int
+_MAX_DIM = 1_000_000  # the largest dim= taken (the operator takes any that fits an int)
 
 
 def _check_metric(metric, d, bounds, periodic):
@@ -151,9 +142,11 @@ def _check_metric(metric, d, bounds, periodic):
 
 
 def _check_nonzero_rows(points, metric, lengths=None):
-    """so3/sphere normalise rows: a zero-length row is an error naming it."""
+    """so3/sphere normalise rows: a zero-length row is an error naming it, as
+    points[i] or, in a batch, points[(b, i)] (the core refuses it too, naming
+    the row within its item)."""
     if metric == "euclidean" or torch.compiler.is_compiling():
-        return  # the operator checks it too
+        return
     zero = points.detach().abs().amax(-1) == 0
     if lengths is not None:
         valid = torch.arange(points.shape[1], device=points.device)[None, :] < lengths.to(points.device)[:, None]
@@ -167,13 +160,13 @@ def _check_nonzero_rows(points, metric, lengths=None):
         )
 
 
-_INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/interrupt.h)
+_INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/torch/interrupt.h)
 
 
 def _interruptible(op, *args):
     """Calls the operator, interruptible by Ctrl-C on Python's main thread
     (SIGINT is the main thread's: a sampler's background thread is not
-    stopped by it). When Ctrl-C stopped the call (csrc/interrupt.h), raises
+    stopped by it). When Ctrl-C stopped the call (csrc/torch/interrupt.h), raises
     SIGINT again now that it has returned, so that Python's handler runs as
     it would have (KeyboardInterrupt by default), instead of in the middle of
     handling the operator's error."""
@@ -200,10 +193,28 @@ def _check_radius(radius):
     return radius, False
 
 
-def _check_options(d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume):
-    """The elimination options, checked and normalised (shared by the plain
-    and the batched call): (bounds tensor or None, radius, auto flag, alpha,
-    beta, gamma, dim, volume)."""
+class _Options(NamedTuple):
+    """sample_elimination's options as the operators take them, in their
+    schema's order (after points and n)."""
+    bounds: Optional[torch.Tensor]
+    radius: Optional[float]
+    periodic: bool
+    alpha: float
+    beta: float
+    gamma: float
+    weight_limiting: bool
+    progressive: bool
+    metric: str
+    dim: Optional[int]
+    volume: Optional[float]
+    auto_radius: bool
+
+
+def _options(d, *, bounds, radius, periodic, alpha, beta, gamma, weight_limiting, progressive, metric, dim,
+             volume) -> _Options:
+    """sample_elimination's options converted for the operators: the one
+    conversion, shared by the plain and the batched call, estimate_radius and
+    both samplers (PoissonBatchSampler hands them to its engine)."""
     b = _as_bounds(bounds, d)
     radius, auto = _check_radius(radius)
     alpha = _check_real(alpha, "alpha", positive=True)
@@ -220,11 +231,8 @@ def _check_options(d, bounds, radius, periodic, alpha, beta, gamma, metric, dim,
         dim = _check_int(dim, "dim", 1, _MAX_DIM)
     if volume is not None:
         volume = _check_real(volume, "volume", positive=True)
-    return b, radius, auto, alpha, beta, gamma, dim, volume
-
-
-def _check_flags(weight_limiting, progressive):
-    return _check_bool(weight_limiting, "weight_limiting"), _check_bool(progressive, "progressive")
+    return _Options(b, radius, periodic, alpha, beta, gamma, _check_bool(weight_limiting, "weight_limiting"),
+                    _check_bool(progressive, "progressive"), metric, dim, volume, auto)
 
 
 def sample_elimination(
@@ -333,30 +341,23 @@ def sample_elimination(
             metric=metric, dim=dim, volume=volume,
         )[0]
     n = _check_int(n, "n", 1, m)
-    b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
-        d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
-    weight_limiting, progressive = _check_flags(weight_limiting, progressive)
+    opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
+                    weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
+                    volume=volume)
     _check_nonzero_rows(points, metric)
-    return _interruptible(
-        torch.ops.torch_poisson.sample_elimination.default,
-        points, n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting), bool(progressive),
-        metric, dim, volume, auto,
-    )
+    return _interruptible(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts)
 
 
 def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume):
-    if points.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"points must be float32 or float64, got {points.dtype}")
-    B, m, d = points.shape
-    if d == 0:
-        raise ValueError(f"points must have at least one coordinate, got shape {tuple(points.shape)}")
+    B, m, d = points.shape  # its dtype and d >= 1: the operator's checks
     if lengths is not None:
         if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.shape[0] != B \
                 or lengths.is_floating_point() or lengths.dtype == torch.bool:
             raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
         lengths = lengths.to(torch.int64)
-        # value checks read the data: eager only (the operator checks them too)
+        # value checks read the data: eager only (the operator checks them
+        # too, item by item; here the message lists them all)
         if not torch.compiler.is_compiling() and ((lengths < 0) | (lengths > m)).any():
             raise ValueError(f"lengths must be in [0, M={m}], got {lengths.tolist()}")
     if isinstance(n, torch.Tensor) and n.dim() == 1:
@@ -368,15 +369,12 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
     else:
         n = _check_int(n, "n", 0, m)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
-    b, radius, auto, alpha, beta, gamma, dim, volume = _check_options(
-        d, bounds, radius, periodic, alpha, beta, gamma, metric, dim, volume)
-    weight_limiting, progressive = _check_flags(weight_limiting, progressive)
+    opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
+                    weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
+                    volume=volume)
     _check_nonzero_rows(points, metric, lengths)
-    return _interruptible(
-        torch.ops.torch_poisson.sample_elimination_batched.default,
-        points, lengths, n_t, max_n, b, radius, bool(periodic), alpha, beta, gamma, bool(weight_limiting),
-        bool(progressive), metric, dim, volume, auto,
-    )
+    return _interruptible(torch.ops.torch_poisson.sample_elimination_batched.default,
+                          points, lengths, n_t, max_n, *opts)
 
 
 @torch.library.register_fake("torch_poisson::sample_elimination")
@@ -487,7 +485,7 @@ def poisson_disk(
             so3, sphere on S^1..S^3) and off above. From 4 dimensions on, the
             limit d_min = 0.62 d_max lies past the spacing that elimination
             from 8x candidates reaches (about 0.55 d_max), so every close pair
-            weighs alike: toroidal 4-D and 5-D sets with it were no better
+            weighs alike: toroidal 4-D and 5-D sets with it are no better
             spread than random ones (relative radius 0.01-0.09 against 0.55
             without it).
 
@@ -535,107 +533,3 @@ def poisson_disk(
     idx = sample_elimination(cand, n, bounds=b, periodic=True if periodic is None else periodic,
                              weight_limiting=wl)
     return cand[idx].to(dtype)
-
-
-# ---------------------------------------------------------------- quality --
-
-
-def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
-    """r_max: the largest Poisson disk radius of ``n`` points in a domain of
-    the given volume and dimension (Yuksel 2015, as used by the operator)."""
-    n = _check_int(n, "n", 1)
-    dim = _check_int(dim, "dim", 1)
-    volume = _check_real(volume, "volume", positive=True)
-    a = volume / n
-    if dim == 2:
-        return math.sqrt(a / (2.0 * math.sqrt(3.0)))
-    if dim == 3:
-        return (a / (4.0 * math.sqrt(2.0))) ** (1.0 / 3.0)
-    unit_ball = math.pi ** (dim / 2.0) / math.gamma(dim / 2.0 + 1.0)
-    return (a / unit_ball) ** (1.0 / dim)
-
-
-def min_distance(points: torch.Tensor, period: Optional[torch.Tensor] = None, *,
-                 metric: str = "euclidean") -> float:
-    """Smallest distance between two rows of ``points`` (M, d): euclidean
-    (toroidal with a per-axis ``period``), or the angle for ``metric="so3"``
-    (rows are quaternions) and ``"sphere"`` (rows are directions). Uses
-    scipy's k-d tree when available.
-
-    Example:
-        >>> min_distance(torch.tensor([[0.0, 0.0], [3.0, 4.0]]))
-        5.0
-    """
-    x = points.detach().to("cpu", torch.float64)
-    if x.shape[0] < 2:
-        return math.inf
-    if metric in ("so3", "sphere"):
-        u = x / x.norm(dim=1, keepdim=True)
-        if metric == "so3":  # the nearer of p and -p
-            chord = min_distance(torch.cat([u, -u]), None)
-            chord = min(chord, math.sqrt(2.0))
-            return 4.0 * math.asin(min(1.0, chord / 2.0))
-        return 2.0 * math.asin(min(1.0, min_distance(u, None) / 2.0))
-    try:
-        from scipy.spatial import cKDTree
-
-        xs = x.numpy()
-        box = None
-        if period is not None:
-            p = torch.as_tensor(period, dtype=torch.float64).numpy()
-            xs = xs % p
-            box = p
-        dist, _ = cKDTree(xs, boxsize=box).query(xs, k=2)
-        return float(dist[:, 1].min())
-    except ImportError:
-        best = math.inf
-        for s in range(0, x.shape[0], 2048):
-            diff = (x[s : s + 2048, None, :] - x[None, :, :]).abs()
-            if period is not None:
-                p = torch.as_tensor(period, dtype=torch.float64)
-                diff = torch.minimum(diff, p - diff)
-            dd = diff.pow(2).sum(-1).sqrt()
-            rows = torch.arange(s, min(s + 2048, x.shape[0]))
-            dd[rows - s, rows] = math.inf
-            best = min(best, dd.min().item())
-        return best
-
-
-def relative_radius(points: torch.Tensor, *, volume: Optional[float] = None, periodic: bool = True,
-                    metric: str = "euclidean", dim: Optional[int] = None) -> float:
-    """rho = (smallest distance among ``points``) / (2 r_max), the quality
-    measure of Poisson disk sets (about 0.72 for sample elimination in 2D, 0.01
-    for a random subset).
-
-    Args:
-        points: (n, d) tensor.
-        volume, dim: the domain's volume and dimension for r_max; default
-            [0, 1)^d (volume 1, dim d) for euclidean, 8 pi^2 and 3 for so3, the
-            area of S^(d-1) and d - 1 for sphere.
-        periodic: euclidean only: measure toroidally on [0, 1)^d (the
-            default, for poisson_disk's tileable output). Pass False for
-            points eliminated without ``periodic=True``: pairs across the
-            box's edges are then close on the torus but not in the data
-            (a progressive prefix of 1000 measured 0.04 toroidally, 0.64 not).
-        metric: "euclidean", "so3" (rows are quaternions) or "sphere".
-
-    Example:
-        >>> relative_radius(poisson_disk(500, metric="so3"), metric="so3") > 0.5
-        True
-    """
-    if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[0] == 0 or points.shape[1] == 0:
-        got = f"shape {tuple(points.shape)}" if isinstance(points, torch.Tensor) else type(points).__name__
-        raise ValueError(f"points must be a tensor of shape (n, d) with n, d >= 1, got {got}")
-    n, d = points.shape
-    if metric == "so3":
-        vol, dm, period = 8.0 * math.pi ** 2, 3, None
-    elif metric == "sphere":
-        vol, dm, period = 2.0 * math.pi ** (d / 2.0) / math.gamma(d / 2.0), d - 1, None
-    elif metric == "euclidean":
-        vol, dm = 1.0, d
-        period = torch.ones(d, dtype=torch.float64) if periodic else None
-    else:
-        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
-    vol = vol if volume is None else volume
-    dm = dm if dim is None else dim
-    return min_distance(points, period, metric=metric) / (2.0 * max_radius(n, vol, dm))

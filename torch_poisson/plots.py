@@ -7,7 +7,8 @@ from typing import Optional
 
 import torch
 
-from .ops import min_distance, poisson_disk
+from .ops import poisson_disk
+from .quality import min_distance
 
 
 def sphere_directions_figure(n: int = 600, *, seed: int = 0, path: Optional[str] = None):

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from . import ops as _ops
+from .ops import _INT64_MAX, _check_bool, _check_int
 
 try:
     from . import _engine
@@ -41,13 +42,10 @@ except ImportError as _e:  # pragma: no cover - a build without pybind11
 
 __all__ = ["PoissonSampler", "PoissonBatchSampler"]
 
-_METRICS = {"euclidean": 0, "so3": 1, "sphere": 2}
 _MASK63 = (1 << 63) - 1
 # the engine's (and draw_pool's) integer parameters: int64_t epoch, batch,
-# num_batches and rank; int prefetch; the operator takes dim up to 1e6
-_INT64_MAX = (1 << 63) - 1
+# num_batches and rank (_INT64_MAX); int prefetch
 _INT32_MAX = (1 << 31) - 1
-_MAX_DIM = _ops._MAX_DIM
 
 
 # ------------------------------------------------------------ fork safety --
@@ -83,16 +81,9 @@ atexit.register(_at_exit)
 # ----------------------------------------------------------------- checks --
 
 
-def _check_int(value, name, lo, hi=None):
-    return _ops._check_int(value, name, lo, hi)
-
-
 def _check_epoch(value, name="epoch"):
     """An epoch the engine takes (an int64)."""
     return _check_int(value, name, 0, _INT64_MAX)
-
-
-_check_bool = _ops._check_bool
 
 
 def _check_features(features, dataset) -> torch.Tensor:
@@ -137,7 +128,7 @@ def _check_features(features, dataset) -> torch.Tensor:
     return f
 
 
-def _check_feature_rows(f: torch.Tensor, metric, bounds, periodic) -> None:
+def _check_feature_rows(f: torch.Tensor, opts: "_ops._Options") -> None:
     """Rows the elimination would refuse, found once at construction (naming
     the dataset row) rather than mid-epoch when a random pool holds one
     (naming a pool index). Vectorised: a few passes over the features.
@@ -147,6 +138,7 @@ def _check_feature_rows(f: torch.Tensor, metric, bounds, periodic) -> None:
     core's rule). Only checked where the options are otherwise consistent
     (the option checks report the rest)."""
     n, d = f.shape
+    metric = opts.metric
     if (metric == "so3" and d == 4) or (metric == "sphere" and d >= 2):
         zero = f.abs().amax(dim=1) == 0
         if bool(zero.any()):
@@ -156,8 +148,8 @@ def _check_feature_rows(f: torch.Tensor, metric, bounds, periodic) -> None:
                 f"metric={metric!r} normalises every row to unit length: {bad.numel()} feature row(s) have "
                 f"zero length, the first is features[{i}] (all {d} coordinates are 0)"
             )
-    if metric == "euclidean" and periodic and bounds is not None:
-        b = _ops._as_bounds(bounds, d)
+    if metric == "euclidean" and opts.periodic and opts.bounds is not None:
+        b = opts.bounds
         out = (f < b[0]) | (f > b[1])  # compared in float64, as the core does
         rows = out.any(dim=1)
         if bool(rows.any()):
@@ -185,20 +177,27 @@ def _replicas(num_replicas, rank):
     return num_replicas, rank
 
 
-def _elimination_names():
-    """The options sample_elimination accepts (so new ones pass through)."""
+def _elimination_defaults() -> dict:
+    """sample_elimination's options and their defaults (its signature is
+    where they are written)."""
     sig = inspect.signature(_ops.sample_elimination)
-    return {p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY}
+    return {p.name: p.default for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY and p.name != "lengths"}
 
 
-def _check_options(options: dict, reserved=(), extra=()) -> dict:
-    allowed = (_elimination_names() | set(extra)) - set(reserved)
+def _check_options(options: dict, d: int, fixed=None):
+    """The options as given (checked by name) with the sampler's ``fixed``
+    ones added, and the same converted by sample_elimination's conversion,
+    its defaults filled in: bad values fail at construction."""
+    fixed = fixed or {}
+    defaults = _elimination_defaults()
+    allowed = set(defaults) - set(fixed)
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(
             f"unknown elimination option(s) {', '.join(unknown)}: the options are {', '.join(sorted(allowed))}"
         )
-    return dict(options)
+    options = dict(options, **fixed)
+    return options, _ops._options(d, **dict(defaults, **options))
 
 
 def _epoch_seed(seed: int, epoch: int, salt: int) -> int:
@@ -339,16 +338,11 @@ class PoissonSampler(torch.utils.data.Sampler):
         self.shuffle = _check_bool(shuffle, "shuffle")
         self.drop_last = _check_bool(drop_last, "drop_last")
         self.num_replicas, self.rank = _replicas(num_replicas, rank)
-        self.options = _check_options(options, reserved=("progressive",))
-        self.options["progressive"] = not self.shuffle
-        if self.options.get("dim") is not None:  # the operator's limit, named here
-            _check_int(self.options["dim"], "dim", 1, _MAX_DIM)
+        self.options, opts = _check_options(options, self._features.shape[1],
+                                            fixed={"progressive": not self.shuffle})
         # Rows the elimination refuses fail here, named by their dataset row
         # (not mid-epoch, named by an index into a random pool).
-        _check_feature_rows(
-            self._features, self.options.get("metric", "euclidean"), self.options.get("bounds"),
-            _check_bool(self.options.get("periodic", False), "periodic"),
-        )
+        _check_feature_rows(self._features, opts)
         # Option values are checked by the operator itself, on 64 points
         # spread over the features' bounding box (not on the data's first
         # rows, which may legitimately coincide).
@@ -583,16 +577,11 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
         if prefetch is None:
             prefetch = 4 * self.num_threads
         self.prefetch = _check_int(prefetch, "prefetch", 1, _INT32_MAX)
-        # the engine calls the C core directly: it knows the core's metrics
-        # even where this build's sample_elimination does not take them yet
-        self.options = _check_options(options, extra=("metric", "dim", "volume"))
-        self._engine_args = self._engine_kwargs(self.options, d)
+        self.options, opts = _check_options(options, d)
+        self._engine_args = self._engine_kwargs(opts)
         # Rows the elimination refuses fail here, named by their dataset row
         # (not mid-epoch, named by an index into a random pool).
-        _check_feature_rows(
-            f, self.options.get("metric", "euclidean"), self._engine_args.get("bounds"),
-            self._engine_args.get("periodic", False),
-        )
+        _check_feature_rows(f, opts)
         self._features = np.ascontiguousarray(f.numpy(), dtype=np.float64)  # f is already our copy
         self.epoch = 0
         self._init_runtime()
@@ -603,38 +592,16 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
             raise ValueError(str(e)) from e
 
     @staticmethod
-    def _engine_kwargs(options: dict, d: int) -> dict:
-        o = dict(options)
-        kw = {}
-        for name in ("alpha", "beta", "gamma"):
-            if name in o:
-                kw[name] = _ops._check_real(o.pop(name), name, positive=name == "alpha", nonnegative=True)
-        for name in ("weight_limiting", "progressive", "periodic"):
-            if name in o:
-                kw[name] = _check_bool(o.pop(name), name)
-        if "bounds" in o:
-            b = _ops._as_bounds(o.pop("bounds"), d)
-            kw["bounds"] = None if b is None else b.numpy()
-        if kw.get("periodic") and kw.get("bounds") is None:
-            raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
-        radius = o.pop("radius", None)
-        if isinstance(radius, str) and radius == "auto":
-            kw["auto_radius"] = True  # r_max estimated from each pool (where the core has it)
-        elif radius is not None:
-            kw["radius"] = _ops._check_real(radius, "radius", positive=True)
-        metric = o.pop("metric", "euclidean")
-        if metric not in _METRICS:
-            raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
-        kw["metric"] = _METRICS[metric]
-        volume = o.pop("volume", None)
-        if volume is not None:
-            kw["volume"] = _ops._check_real(volume, "volume", positive=True)
-        dim = o.pop("dim", None)
-        if dim is not None:
-            kw["dim"] = _check_int(dim, "dim", 1, _MAX_DIM)
-        if o:
-            raise TypeError(f"elimination option(s) {', '.join(sorted(o))} are not supported by PoissonBatchSampler")
-        return kw
+    def _engine_kwargs(o: "_ops._Options") -> dict:
+        """The converted options as the engine takes them (pds_options: 0
+        for a radius, volume or dim not given; the metric's number)."""
+        return dict(
+            alpha=o.alpha, beta=o.beta, gamma=o.gamma, weight_limiting=o.weight_limiting, progressive=o.progressive,
+            periodic=o.periodic, bounds=None if o.bounds is None else o.bounds.numpy(),
+            radius=0.0 if o.radius is None else o.radius, metric=_ops._METRICS.index(o.metric),
+            volume=0.0 if o.volume is None else o.volume, dim=0 if o.dim is None else o.dim,
+            auto_radius=o.auto_radius,
+        )
 
     def _init_runtime(self):
         self._engine = None

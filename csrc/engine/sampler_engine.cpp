@@ -19,10 +19,8 @@
 // Threads: started lazily by start()/next(), at a lower scheduling priority
 // (nice +10 on Linux) than the thread that consumes the batches: on a machine
 // with as many busy threads as cores, the training loop's wakeups (e.g. after
-// waiting on the GPU) would otherwise queue behind a batch in progress (with 2
-// workers on 2 cores, an epoch with a 2 ms sleeping step took 1.36x as long as
-// with random batches; with the lower priority, see benchmarks/bench_loader.py).
-// stop() (and the destructor)
+// waiting on the GPU) would otherwise queue behind a batch in progress
+// (benchmarks/bench_loader.py measures it). stop() (and the destructor)
 // raises the core's cancel flag and joins them, keeping every finished batch.
 // Python stops all engines before fork() (os.register_at_fork), so a child
 // never inherits a live thread; the parent restarts them lazily.
@@ -92,13 +90,13 @@ inline uint64_t uniform_below(uint64_t &state, uint64_t bound) {
 
 // Sorts values uniform over [0, n) ascending: a counting sort on v * m / n
 // (about one value a bucket) and an insertion sort of what is left out of
-// order, O(m) (std::sort was 6% of a 2048-point batch).
+// order, O(m), cheaper than std::sort on a batch's pool.
 void sort_uniform(std::vector<int64_t> &out, int64_t n, std::vector<int64_t> &table) {
   const size_t m = out.size();
   if (m < 2) return;
   table.assign(2 * m + 1, 0);
   int64_t *count = table.data(), *sorted = table.data() + m + 1;
-  // v * m / n in doubles (a 128-bit division was a library call a value):
+  // v * m / n in doubles (a 128-bit division is a library call a value):
   // monotone in v, which is all the buckets need; clamped against rounding
   const double scale = static_cast<double>(m) / static_cast<double>(n);
   auto bucket = [&](int64_t v) {
@@ -122,7 +120,7 @@ void sort_uniform(std::vector<int64_t> &out, int64_t n, std::vector<int64_t> &ta
 // values of an i.i.d. uniform stream (any k-subset as likely as any other),
 // found by drawing k, sorting, dropping repeats and drawing single values
 // until k are distinct (about k^2 / 2n repeats: 2 for 2048 of 1M); no hash
-// set (Floyd's below took 21 us a 2048-point pool, this 12 us). Denser
+// set, so cheaper than Floyd's below. Denser
 // draws: Floyd's algorithm, with an open-addressing hash set of a power of
 // two >= 2k slots. Both O(k) expected, independent of n.
 void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out,
@@ -168,18 +166,6 @@ void draw_distinct(uint64_t key, int64_t n, int64_t k, std::vector<int64_t> &out
     }
   }
   sort_uniform(out, n, table);
-}
-
-// Sets opt.auto_radius where this core has it (radius="auto": r_max estimated
-// from the points); false where it does not. Chosen at compile time.
-template <typename O>
-auto set_auto_radius(O &opt, int on, int) -> decltype(opt.auto_radius = on, bool()) {
-  opt.auto_radius = on;
-  return true;
-}
-template <typename O>
-bool set_auto_radius(O &, int on, long) {
-  return on == 0;
 }
 
 // ---------------------------------------------------------------- engine --
@@ -234,9 +220,7 @@ class Engine {
     opt_.metric = static_cast<pds_metric>(metric);
     opt_.volume = volume;
     opt_.dim = dim;
-    if (!set_auto_radius(opt_, auto_radius ? 1 : 0, 0))
-      throw py::value_error(
-          "radius=\"auto\" is not supported by this build's C core (pds_options has no auto_radius)");
+    opt_.auto_radius = auto_radius ? 1 : 0;
     if (!bounds.is_none()) {
       auto b = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(bounds);
       if (!b || b.ndim() != 2 || b.shape(0) != 2 || b.shape(1) != d_)
@@ -292,12 +276,10 @@ class Engine {
       } else {
         const int64_t want = next_;
         // When it has to wait (the workers are behind), it waits for a group
-        // of batches, not one: a sleep and a wakeup cost this thread ~26 us
-        // of CPU, on a core the workers need (at two batches a wakeup the
-        // consumer took 17-20 us of CPU a batch, ~5% of the machine). The
-        // group leaves the workers room to go on (prefetch - num_threads
-        // batches), so they never idle while it sleeps; a batch that was
-        // ready is returned at once, as before.
+        // of batches, not one: each sleep and wakeup costs this thread CPU
+        // time on a core the workers need. The group leaves the workers room
+        // to go on (prefetch - num_threads batches), so they never idle while
+        // it sleeps; a batch that is ready is returned at once.
         const int64_t group_end = group_end_locked();
         bool waited = false;
         while (!group_ready_locked(want, waited ? group_end : want + 1)) {
@@ -314,10 +296,9 @@ class Engine {
       }
     }
     if (exhausted) throw py::index_error("the epoch has no more batches");
-    // one slot opened: wake one worker. Waking all of them made the idle ones
-    // queue (runnable) behind a busy one on its core, and the batch waited
-    // for that: on 2 cores an epoch with a 2 ms sleeping step took 1.36x as
-    // long as with random batches
+    // one slot opened: wake one worker (waking all of them makes the idle
+    // ones queue, runnable, behind a busy one on its core, and the batch
+    // waits for that)
     cv_work_.notify_one();
     return to_array(r);
   }
@@ -419,8 +400,8 @@ class Engine {
       if (r.code == PDS_ERR_CANCELLED) continue;  // stop(): recomputed later
       ready_[b] = std::move(r);
       // only the group next() waits for wakes it, when complete (batches
-      // finish out of order; each needless wakeup cost the consumer a trip
-      // through the scheduler on a core a worker was using)
+      // finish out of order; each needless wakeup costs the consumer a trip
+      // through the scheduler on a core a worker is using)
       if (waiting_) {
         const int64_t end = group_end_locked();
         if (b >= next_ && b < end && group_ready_locked(next_, end)) cv_ready_.notify_all();
@@ -460,7 +441,7 @@ class Engine {
     const int64_t m = static_cast<int64_t>(s.pool.size());
     s.x.resize(static_cast<size_t>(m) * d_);
     // the rows, with the copy of a few coordinates inlined (std::copy of 16
-    // bytes was a memmove call a row: 5% of a 2-D batch)
+    // bytes is a memmove call a row)
     double *dst = s.x.data();
     const int64_t *pool = s.pool.data();
     if (d_ == 2) {

@@ -1,12 +1,12 @@
 // interrupt.h - Ctrl-C during a long operator call.
 //
 // The operators run with the GIL released, and Python's SIGINT handler only
-// marks the signal for the main thread to handle once the call returns: an
-// elimination of minutes ignored Ctrl-C until its end. While a call that may
+// marks the signal for the main thread to handle once the call returns: left
+// alone, an elimination of minutes would ignore Ctrl-C until its end. While a call that may
 // take long runs, this installs a SIGINT handler that raises the call's
 // cancel flag (pds_options.cancel: the core stops within 256 removals or a
 // point of its weight pass); the call then fails with "interrupted". Where the
-// replaced handler was the default action, the handler takes it (the
+// replaced handler is the default action, the handler takes it (the
 // process ends); a handler function is not called from here: the Python
 // wrapper raises SIGINT again once the call has returned, so Python's
 // handler (KeyboardInterrupt) runs then, after the operator's error, instead
