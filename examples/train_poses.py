@@ -201,11 +201,11 @@ def plot(curves, path, title):
         steps = [s for s, _ in runs[0]]
         mean = [sum(r[i][1] for r in runs) / len(runs) for i in range(len(steps))]
         ax.plot(steps, mean, label=arm)
-    ax.set_yscale("log")
     ax.set_xlabel("optimiser steps")
     ax.set_ylabel("median error, far poses (deg)")
     ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3, which="both")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
