@@ -25,6 +25,11 @@ Protocol (fixed before the first comparison):
     PoissonSampler  PoissonSampler(metric="so3"): each epoch a fresh
                     well-spread 5,000 of a random pool of 10,000, in random
                     batches of 128
+  and a reference outside the fixed protocol, added after seeing its
+  results to test what decides them:
+    random, Haar data  random batches over 20,000 uniform training poses
+                       (generator seeded 2000 + s): coverage in the data
+                       rather than in the batches
 - Seeds 0-4.
 - Metrics: the geodesic error in degrees on the test poses: median and
   90th percentile (all / near / far), the fraction of all test poses under
@@ -50,7 +55,8 @@ from rotations import angles_deg, haar, pose_dataset
 from torch_poisson import PoissonBatchSampler, PoissonSampler
 
 NEAR_DEG, FAR_DEG = 30.0, 60.0  # test poses within NEAR_DEG of a view / beyond FAR_DEG of all
-ARMS = ("random", "Poisson p=8", "Poisson p=2", "PoissonSampler")
+HAAR_DATA = "random, Haar data"
+ARMS = ("random", "Poisson p=8", "Poisson p=2", "PoissonSampler", HAAR_DATA)
 
 
 def make_object(k=32):
@@ -103,7 +109,7 @@ def errors_deg(model, x, rot):
 def make_batches(arm, q, batch, seed):
     """The arm's batch sampler: an iterable of index lists, with set_epoch where it has one."""
     n = len(q)
-    if arm == "random":
+    if arm in ("random", HAAR_DATA):
         return BatchSampler(RandomSampler(range(n), generator=torch.Generator().manual_seed(seed)), batch, True)
     if arm.startswith("Poisson p="):
         return PoissonBatchSampler(q, batch, pool_factor=int(arm[len("Poisson p="):]), seed=seed, metric="so3")
@@ -123,8 +129,10 @@ class _EpochBatches(BatchSampler):
 
 def train(arm, data, steps, batch, hidden, seed, curve_every):
     """Train one arm; returns (model, seconds in the training loop, [(step, far median)])."""
-    x, rot, test_x, test_rot, far = (data[k] for k in ("x", "rot", "test_x", "test_rot", "far"))
-    batches = make_batches(arm, data["q"], batch, seed)
+    train_set = "haar_" if arm == HAAR_DATA else ""
+    q, x, rot = (data[train_set + k] for k in ("q", "x", "rot"))
+    test_x, test_rot, far = (data[k] for k in ("test_x", "test_rot", "far"))
+    batches = make_batches(arm, q, batch, seed)
     torch.manual_seed(seed)
     model = make_model(x.shape[1], hidden)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -158,9 +166,11 @@ def make_data(seed, n_train, n_test, obj):
     q = pose_dataset(n_train, g, views)
     test_q = haar(n_test, g)
     to_view = angles_deg(test_q, views).min(1).values
-    rot, test_rot = quat_to_matrix(q).float(), quat_to_matrix(test_q).float()
+    haar_q = haar(n_train, torch.Generator().manual_seed(2000 + seed))
+    rot, test_rot, haar_rot = (quat_to_matrix(v).float() for v in (q, test_q, haar_q))
     return dict(q=q, x=project(rot, obj), rot=rot, test_x=project(test_rot, obj), test_rot=test_rot,
-                near=to_view <= NEAR_DEG, far=to_view > FAR_DEG)
+                near=to_view <= NEAR_DEG, far=to_view > FAR_DEG,
+                haar_q=haar_q, haar_x=project(haar_rot, obj), haar_rot=haar_rot)
 
 
 def summary(err, near, far):
@@ -178,6 +188,7 @@ def mean_sd(values):
 
 
 COLUMNS = ("median all", "median near", "median far", "p90 all", "p90 near", "p90 far", "< 10 deg", "s / epoch")
+DIGITS = (1, 1, 1, 1, 1, 1, 3, 2)
 
 
 def print_table(results):
@@ -187,7 +198,7 @@ def print_table(results):
         cells = []
         for j in range(len(COLUMNS)):
             m, sd = mean_sd([r[j] for r in results[arm]])
-            cells.append(f"{m:.3f} +- {sd:.3f}" if j == 6 else f"{m:.1f} +- {sd:.1f}")
+            cells.append(f"{m:.{DIGITS[j]}f} +- {sd:.{DIGITS[j]}f}")
         print(f"| {arm} | " + " | ".join(cells) + " |")
 
 
@@ -247,7 +258,7 @@ def main():
             row = summary(errors_deg(model, test_x, test_rot), near, far) + [spent * epoch_steps / steps]
             results[arm].append(row)
             curves[arm].append(curve)
-            print(f"seed {seed} {arm:<15} median {row[0]:6.2f} deg (near {row[1]:6.2f}, far {row[2]:6.2f}), "
+            print(f"seed {seed} {arm:<17} median {row[0]:6.2f} deg (near {row[1]:6.2f}, far {row[2]:6.2f}), "
                   f"< 10 deg {row[6]:.3f}, {spent:.1f} s", flush=True)
     print()
     print(f"{len(seeds)} seed(s), {steps} steps of batch {a.batch_size}, MLP hidden {a.hidden}, "

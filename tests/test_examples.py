@@ -73,7 +73,8 @@ def test_train_poses_example_prints_its_table_and_plot(tmp_path):
     assert header == ["arm", "median all", "median near", "median far", "p90 all", "p90 near", "p90 far",
                       "< 10 deg", "s / epoch"], out
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
-    assert [r[0] for r in rows] == ["random", "Poisson p=8", "Poisson p=2", "PoissonSampler"], out
+    assert [r[0] for r in rows] == ["random", "Poisson p=8", "Poisson p=2", "PoissonSampler",
+                                 "random, Haar data"], out
     for r in rows:
         assert len(r) == len(header), r
         for cell in r[1:]:
@@ -81,7 +82,7 @@ def test_train_poses_example_prints_its_table_and_plot(tmp_path):
             assert m and all(math.isfinite(float(v)) for v in m.groups()), r
         errors = [float(c.split()[0]) for c in r[1:7]]
         assert all(0 <= e <= 180 for e in errors), r  # rotation angles in degrees
-        assert 0 <= float(r[7].split()[0]) <= 1 and float(r[8].split()[0]) > 0, r
+        assert 0 <= float(r[7].split()[0]) <= 1 and float(r[8].split()[0]) >= 0, r
     assert "2 seed(s), 60 steps" in out
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_poses.py"), "--steps", "0"],
