@@ -39,7 +39,9 @@ Protocol (fixed before the first comparison):
 - Learning curve: the far test poses' median error every 300 steps, mean
   over seeds, one line per arm, saved as a PNG (--plot).
 
---quick: seeds 0-1 and 1,500 steps (the same table). CPU only, one thread.
+--quick: seeds 0-1 and 1,500 steps (the same table). CPU only; torch runs on
+one thread (the Poisson samplers add their own). The full run takes about
+17 minutes on two busy cores, --quick about 2.
 
     python examples/train_poses.py [--quick] [--plot docs/train_poses.png]
 """
