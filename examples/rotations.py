@@ -49,8 +49,10 @@ def near(center, n, spread, g):
     return torch.cat([w, v], dim=1)  # the product d * center
 
 
-def pose_dataset(n, g):
-    views = haar(4, g)
+def pose_dataset(n, g, views=None):
+    """n poses: 70% near the four canonical `views` (default: drawn from g), 30% uniform."""
+    if views is None:
+        views = haar(4, g)
     n_views = int(0.7 * n)
     parts = [near(views[k], n_views // 4 + (k < n_views % 4), 0.25, g) for k in range(4)]
     parts.append(haar(n - n_views, g))

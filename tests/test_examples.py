@@ -1,6 +1,7 @@
 """The examples and the demo run, and what they print holds:
-examples/rotations.py on a small pose set (its 8000 -> 200 case, scaled
-down), examples/train_coverage.py scaled down, python -m torch_poisson demo."""
+examples/rotations.py on a small pose set, examples/train_coverage.py and
+examples/train_poses.py scaled down, python -m torch_poisson demo."""
+import math
 import os
 import re
 import subprocess
@@ -58,3 +59,32 @@ def test_demo_runs_and_writes_its_figures(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "torch_poisson", "demo", "--n", "0"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "--n must be >= 1" in bad.stderr
+
+
+def test_train_poses_example_prints_its_table_and_plot(tmp_path):
+    """examples/train_poses.py --quick, scaled down further (fewer steps, a
+    smaller MLP and data set): every arm's row with every column as a finite
+    mean +- spread over the two seeds, and the learning-curve PNG."""
+    png = tmp_path / "curves.png"
+    out = run_example("train_poses.py", "--quick", "--steps", "60", "--hidden", "32", "--train", "2000",
+                      "--test", "1000", "--plot", str(png))
+    lines = [line for line in out.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header == ["arm", "median all", "median near", "median far", "p90 all", "p90 near", "p90 far",
+                      "< 10 deg", "s / epoch"], out
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    assert [r[0] for r in rows] == ["random", "Poisson p=8", "Poisson p=2", "PoissonSampler",
+                                 "random, Haar data"], out
+    for r in rows:
+        assert len(r) == len(header), r
+        for cell in r[1:]:
+            m = re.fullmatch(r"([-\d.]+) \+- ([\d.]+)", cell)
+            assert m and all(math.isfinite(float(v)) for v in m.groups()), r
+        errors = [float(c.split()[0]) for c in r[1:7]]
+        assert all(0 <= e <= 180 for e in errors), r  # rotation angles in degrees
+        assert 0 <= float(r[7].split()[0]) <= 1 and float(r[8].split()[0]) >= 0, r
+    assert "2 seed(s), 60 steps" in out
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_poses.py"), "--steps", "0"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 2 and "--steps must be >= 1 (got 0)" in bad.stderr
