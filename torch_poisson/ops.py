@@ -14,7 +14,10 @@ import torch
 
 BoundsLike = Union[torch.Tensor, Tuple[Sequence[float], Sequence[float]], None]
 
-_FLOAT_DTYPES = (torch.float32, torch.float64)
+# The points' dtypes. The operator computes in float64, to which each of them
+# converts exactly: float16/bfloat16 points give the indices of the same
+# points up-cast (x.half() and x.half().float() are one call).
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 # ----------------------------------------------------------------- checks --
@@ -28,7 +31,7 @@ def _check_points(points, name="points", batched=False):
     if points.dim() != 2:
         raise ValueError(f"{name} must be a {shapes}, got {points.dim()}-D with shape {tuple(points.shape)}")
     if points.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {points.dtype}")
+        raise TypeError(f"{name} must be float16, bfloat16, float32 or float64, got {points.dtype}")
     if points.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one point, got shape {tuple(points.shape)}")
     if points.shape[1] == 0:
@@ -261,9 +264,12 @@ def sample_elimination(
     equal weights remove the smaller input index first.
 
     Args:
-        points: (M, d) float32 or float64 tensor, any strides, any d >= 1; or a
-            padded batch (B, M, d) (see ``lengths``). A CUDA tensor is computed
-            on the CPU and the result returned on its device.
+        points: (M, d) float16, bfloat16, float32 or float64 tensor, any
+            strides, any d >= 1; or a padded batch (B, M, d) (see ``lengths``).
+            Computed in float64, to which every one of these converts exactly:
+            half precision points give the indices of the same points up-cast.
+            A CUDA tensor is computed on the CPU and the result returned on
+            its device.
             ``requires_grad`` inputs are fine (indices have no grad).
         n: how many to keep, 1 <= n <= M (n == M keeps all). For a batch, an
             int or a (B,) integer tensor with 0 <= n[b] <= M; an item with
@@ -384,7 +390,7 @@ def _sample_elimination_fake(
     interruptible=False,
 ):
     torch._check(points.dim() == 2, lambda: f"points must be 2-D, got {points.dim()}-D")
-    torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
+    torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")
     torch._check(1 <= n, lambda: f"n must be >= 1, got {n}")
     torch._check(n <= points.shape[0], lambda: f"n must be <= M, got n={n}")
     return points.new_empty((n,), dtype=torch.int64)
@@ -397,7 +403,7 @@ def _sample_elimination_batched_fake(
     auto_radius=False, interruptible=False,
 ):
     torch._check(points.dim() == 3, lambda: f"points must be 3-D, got {points.dim()}-D")
-    torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float32 or float64, got {points.dtype}")
+    torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")
     torch._check(n.dim() == 1 and n.shape[0] == points.shape[0], lambda: f"n must have shape (B,), got {tuple(n.shape)}")
     if max_n >= 0:
         width = max_n
@@ -475,7 +481,8 @@ def poisson_disk(
         periodic: eliminate with toroidal distances (tileable output); default
             True for euclidean. Not for so3/sphere.
         generator: a torch.Generator for the candidates.
-        dtype: float32 or float64 output.
+        dtype: the output's dtype: float16, bfloat16, float32 or float64
+            (candidates drawn and eliminated in float64, rounded at the end).
         metric: ``"euclidean"`` (points in a box), ``"so3"`` (well-spread
             rotations from uniform Haar candidates, returned as unit
             quaternions (w, x, y, z) with w >= 0) or ``"sphere"`` (well-spread
@@ -502,7 +509,7 @@ def poisson_disk(
     n = _check_int(n, "n", 1)
     oversample = _check_int(oversample, "oversample", 1)
     if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        raise TypeError(f"dtype must be torch.float16, torch.bfloat16, torch.float32 or torch.float64, got {dtype}")
     if metric in ("so3", "sphere"):
         if bounds is not None or periodic:
             raise ValueError(

@@ -87,7 +87,7 @@ def _check_epoch(value, name="epoch"):
 
 
 def _check_features(features, dataset) -> torch.Tensor:
-    """(N, d) CPU float tensor (float32 stays float32), copied off the GPU."""
+    """(N, d) CPU float tensor (float32 stays float32, the rest is float64), copied off the GPU."""
     if isinstance(features, np.ndarray):
         features = torch.from_numpy(features)
     if not isinstance(features, torch.Tensor):
@@ -96,8 +96,8 @@ def _check_features(features, dataset) -> torch.Tensor:
         raise ValueError(
             f"features must be 2-D of shape (N, d), got {features.dim()}-D with shape {tuple(features.shape)}"
         )
-    if not features.is_floating_point():
-        raise TypeError(f"features must be floating point (float32 or float64), got {features.dtype}")
+    if features.dtype not in _ops._FLOAT_DTYPES:
+        raise TypeError(f"features must be floating point (float16, bfloat16, float32 or float64), got {features.dtype}")
     if features.shape[0] < 1 or features.shape[1] < 1:
         raise ValueError(f"features must hold at least one row and one column, got shape {tuple(features.shape)}")
     # our own copy (once, here; off the GPU too): later in-place edits of the
@@ -290,8 +290,10 @@ class PoissonSampler(torch.utils.data.Sampler):
     or truncation with ``drop_last``), exactly like ``DistributedSampler``.
 
     Args:
-        features: (N, d) float32/float64 tensor or array, one row per dataset
-            item; a CUDA tensor is copied to the CPU once, here.
+        features: (N, d) float16, bfloat16, float32 or float64 tensor or
+            array, one row per dataset item, copied once, here (to the CPU,
+            float16/bfloat16 as float64): half precision features are
+            sampled as the same features up-cast.
         num_samples: subset size, 1 <= num_samples <= N.
         pool_size: candidates per epoch, num_samples <= pool_size <= N;
             default min(8 * num_samples, N).
@@ -515,8 +517,10 @@ class PoissonBatchSampler(torch.utils.data.Sampler):
     the timing. Different ranks get different batches.
 
     Args:
-        features: (N, d) float32/float64 tensor or array, one row per dataset
-            item; a CUDA tensor is copied to the CPU once, here.
+        features: (N, d) float16, bfloat16, float32 or float64 tensor or
+            array, one row per dataset item, copied once, here (to the CPU,
+            float16/bfloat16 as float64): half precision features are
+            sampled as the same features up-cast.
         batch_size: items per batch, 1 <= batch_size <= N.
         pool_factor: candidates per kept item (>= 1); the pool is
             min(pool_factor * batch_size, N).

@@ -9,11 +9,11 @@
 //   available_memory() -> int, the bytes the memory check allows (0: unknown)
 //
 // The operators check tensor facts only (dimensions, dtypes, shapes, the
-// padded batch's layout) and convert: points to contiguous float64 on the
-// CPU, the schema's options to pds_options. The core checks every value and
-// its message becomes the error, prefixed with the operator's name (and the
-// batch item's). Results return on the input's device. The fake kernels live
-// in torch_poisson/ops.py.
+// padded batch's layout) and convert: points (float16, bfloat16, float32 or
+// float64) to contiguous float64 on the CPU, the schema's options to
+// pds_options. The core checks every value and its message becomes the
+// error, prefixed with the operator's name (and the batch item's). Results
+// return on the input's device. The fake kernels live in torch_poisson/ops.py.
 #include <torch/csrc/stable/library.h>
 #include <torch/csrc/stable/ops.h>
 #include <torch/csrc/stable/tensor.h>
@@ -96,15 +96,23 @@ bool is_integer(ScalarType t) {
          t == ScalarType::Byte || t == ScalarType::Char;
 }
 
-// points: a `dims`-D float32 or float64 tensor with at least one coordinate
-// (and, unless `may_be_empty`, at least one point per item).
+// The points' dtypes: every one converts exactly to the float64 the core
+// computes in (as_cpu_double), so float16 and bfloat16 points give the
+// indices of the same points up-cast.
+bool is_point_dtype(ScalarType t) {
+  return t == ScalarType::Half || t == ScalarType::BFloat16 || t == ScalarType::Float ||
+         t == ScalarType::Double;
+}
+
+// points: a `dims`-D float16, bfloat16, float32 or float64 tensor with at
+// least one coordinate (and, unless `may_be_empty`, at least one point per item).
 void check_points(const char* op, const Tensor& points, int64_t dims, const char* layout,
                   bool may_be_empty) {
   STD_TORCH_CHECK(points.dim() == dims, op, ": points must be a ", dims, "-D tensor ", layout,
                   ", got ", points.dim(), "-D with shape ", shape_of(points));
-  STD_TORCH_CHECK(points.scalar_type() == ScalarType::Float ||
-                      points.scalar_type() == ScalarType::Double,
-                  op, ": points must be float32 or float64, got ", dtype_name(points.scalar_type()));
+  STD_TORCH_CHECK(is_point_dtype(points.scalar_type()), op,
+                  ": points must be float16, bfloat16, float32 or float64, got ",
+                  dtype_name(points.scalar_type()));
   STD_TORCH_CHECK(may_be_empty || points.size(dims - 2) >= 1, op,
                   ": points must hold at least one point, got shape ", shape_of(points));
   STD_TORCH_CHECK(points.size(dims - 1) >= 1, op,
