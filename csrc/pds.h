@@ -147,6 +147,8 @@ typedef struct pds_options {
     const volatile int *cancel; /* if not NULL, nonzero stops the call early   */
     struct pds_workspace *workspace; /* NULL, or memory kept between calls
                               (pds_workspace_new); one thread at a time       */
+    int portable;          /* nonzero: never use the wide (AVX-512) kernels;
+                              same results (default 0)                         */
 } pds_options;
 
 /* Memory kept between calls, for callers that eliminate many problems in a
@@ -161,6 +163,11 @@ size_t pds_workspace_bytes_held(const pds_workspace *ws); /* bytes it holds now 
 
 /* Fills opt with the defaults above. */
 void pds_options_init(pds_options *opt);
+
+/* The kernels a call with these options uses on this CPU: "avx512" or
+ * "portable" (opt->portable, or a CPU without AVX-512; opt may be NULL for
+ * the defaults). Both give the same results. */
+const char *pds_cpu_path(const pds_options *opt);
 
 /* Selects n of the m points (row-major, m x d doubles) and writes their
  * indices to out (n int64). Ascending order, or progressive order when

@@ -21,7 +21,7 @@
  * on with the tree, which finds the same maxima (the exact run), or with
  * finer buckets (pdsi_buckets_refine: the coarse run, whose crowding is
  * nearly equal bounds in a tight cluster more often than ties). */
-#include "pds_internal.h"
+#include "pds_queue.h"
 
 /* octaves below the largest key with buckets of their own (12 gave the same
  * scans as 16 and 24 on 2-D, 3-D, SO(3), sphere, 2k-100k points, at half

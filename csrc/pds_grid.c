@@ -19,7 +19,7 @@
  * periodic, one image) the grid is sparse instead: only occupied cells are
  * stored, sorted by their full index, and a run of cells is found by
  * searching them (from where the cell's previous run ended). */
-#include "pds_internal.h"
+#include "pds_grid.h"
 
 #include <string.h>
 
@@ -34,6 +34,31 @@
  * integer: no margin at all.) */
 #define CELL_MARGIN (1.0 / 1024)
 #define AXIS_CELLS_MOST 68719476736.0 /* 2^36 */
+
+void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi) {
+    /* four minima and maxima at once: one chain of dependent comparisons
+     * took 3 cycles a point (the values are finite: the order is free) */
+    double a[4], b[4];
+    for (int u = 0; u < 4; ++u) a[u] = b[u] = x[k];
+    int64_t i = 1;
+    for (; i + 4 <= m; i += 4)
+        for (int u = 0; u < 4; ++u) {
+            double v = x[(i + u) * (int64_t)d + k];
+            a[u] = v < a[u] ? v : a[u];
+            b[u] = v > b[u] ? v : b[u];
+        }
+    for (; i < m; ++i) {
+        double v = x[i * (int64_t)d + k];
+        a[0] = v < a[0] ? v : a[0];
+        b[0] = v > b[0] ? v : b[0];
+    }
+    for (int u = 1; u < 4; ++u) {
+        a[0] = a[u] < a[0] ? a[u] : a[0];
+        b[0] = b[u] > b[0] ? b[u] : b[0];
+    }
+    *lo = a[0];
+    *hi = b[0];
+}
 
 void pdsi_grid_free(pdsi_grid *grid) {
     free(grid->start);

@@ -29,7 +29,7 @@
  * earlier part in places of their own (the start of each list: they come
  * from smaller points), and their weights added afterwards. The lists are
  * the same, entry for entry, as with one part. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 /* parts of the pair pass (with a parallel-for, on levels of at least
  * PARTS_MIN_POINTS points) */

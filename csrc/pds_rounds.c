@@ -48,7 +48,7 @@
  * So the rounds remove the same points as the sequential run with the same
  * removal keys, whatever the threads; by (a) sorting the removals by key
  * descending gives the run's order. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 #include <string.h>
 #ifdef PDS_ROUNDS_STATS

@@ -8,30 +8,18 @@
  * minimum, maximum, division, products and sums are exactly rounded in each
  * lane), so the bits, and the selections, are the same on every machine;
  * elsewhere the scalar code runs. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__GNUC__) && defined(__x86_64__)
-#define PDSI_WIDE 1
+#if PDSI_WIDE_BUILD
 #include <immintrin.h>
 #define WIDE_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,popcnt")))
-#else
-#define PDSI_WIDE 0
 #endif
 
-int pdsi_cpu_wide(void) {
-#if PDSI_WIDE
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512dq");
-#else
-    return 0;
-#endif
-}
-
-#if PDSI_WIDE
-/* AVX-512, chosen at run time (pdsi_cpu_wide): eight candidates a vector.
+#if PDSI_WIDE_BUILD
+/* AVX-512, chosen at run time (pdsi_wide): eight candidates a vector.
  * Their coordinates (rows of D doubles) are loaded as D vectors and
  * transposed into one vector per coordinate by permutes; the key is then
  * the same operations in the same order as pdsi_pair_key's (0 + t_0^2 +
@@ -253,7 +241,7 @@ PDSI_SMALLEST_WIDE(4)
 
 int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
                        int64_t k2, double *low) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (s->wide && s->images == 1) {
         if (d == 2) return smallest2(x, m, i, k2, low), 1;
         if (d == 3) return smallest3(x, m, i, k2, low), 1;
@@ -395,7 +383,7 @@ static int64_t scan_narrow(const pdsi_level *L, const double *xk, int im, int32_
 }
 
 int pdsi_scan_is_wide(const pdsi_level *L) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     int d = L->d;
     return L->s->wide && ((d == 2 || d == 3) ? L->s->images == 1
                           : d == 4 ? (L->s->images == 1 || L->s->search2 < 2.0)
@@ -409,7 +397,7 @@ int pdsi_scan_is_wide(const pdsi_level *L) {
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
                          int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
                          int32_t *cnt) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (L->s->wide) {
         const double lim = L->s->search2, *per = L->s->period, *xs = L->xs;
         int d = L->d;
@@ -445,7 +433,7 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
  * lane, so the bits are those of the scalar code; otherwise one by one. */
 void pdsi_scale_contributions(const pdsi_space *s, double *key, int64_t np) {
     int64_t t = 0;
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (s->wide && s->alpha_int == 8) t = scale8_wide(s, key, np);
 #endif
 #if defined(__SSE2__)
