@@ -15,9 +15,9 @@
 
 /* Keys and contributions must round as the oracle's float64 operations do:
  * no fused multiply-adds. The build passes -ffp-contract=off; clang also
- * honours the standard pragma, so a build that forgets the flag (the fuzzer's
- * was one: clang fused the AVX-512 scan's products, and the parallel path
- * broke a tie of duplicate directions the serial path kept) still gets it. */
+ * honours the standard pragma, so a build that forgets the flag (clang
+ * would fuse the vector scan's products, and the paths could break exact
+ * ties differently) still gets it. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif

@@ -85,8 +85,7 @@ PDSI_INLINE double auto_key(const auto_task *t, const double *xi, int64_t j) {
 
 /* ranks up to this keep the smallest keys in a sorted array as they come
  * (most keys are larger than the largest kept: one comparison) instead of
- * quickselecting all M of them: a pool of 2048 points, k = 8, was 6 ms a
- * call, 43% of it in the selection */
+ * quickselecting all M of them (small pools spent most of the call there) */
 #define AUTO_SMALL_K 64
 
 static void auto_range(void *task, int64_t b, int64_t e) {

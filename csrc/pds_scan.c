@@ -1,6 +1,6 @@
 /* pds_scan.c - the candidate scan and the contributions, vectorized.
  *
- * Both weight passes (pds_pairs.c, each pair once; pds_eliminate.c, each
+ * Both weight passes (pds_pairs.c, each pair once; pds_weights.c, each
  * point its own) test runs of grid candidates against d_max and turn the
  * keys of the neighbours into contributions. On x86-64, SSE2 (part of every
  * x86-64 CPU) does two candidates or two contributions at a time with the
@@ -83,7 +83,7 @@ PDSI_LOAD_T(4)
 /* candidates j of the nr ranges r (pairs of [begin, end)) of point xk (its
  * negation when plus: so3's second image), j >= from and j != skip; records
  * appended at np; returns the new count. One set-up for all of a point's
- * ranges (a call a range was a tenth of a 2048-point problem). */
+ * ranges (a call a range costs a small level dearly). */
 #define PDSI_SCAN_WIDE(D, NAME, LOAD)                                                        \
     WIDE_TARGET static int64_t NAME(const double *x, int64_t stride, const double *xk,       \
                                               const double *per, double lim, int plus,       \
@@ -122,8 +122,7 @@ PDSI_LOAD_T(4)
                 _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
                 if (cnt) {                                                                  \
                     /* the found candidates' counts: consecutive, so one masked \
-                     * add (the pass that did it afterwards was 4% of a 2-D    \
-                     * 2048-point problem) */                                  \
+                     * add (cheaper than a pass over the pairs afterwards) */  \
                     __m256i c_ = _mm256_maskz_loadu_epi32(in, cnt + j);                      \
                     c_ = _mm256_add_epi32(c_, _mm256_set1_epi32(1));                        \
                     _mm256_mask_storeu_epi32(cnt + j, in, c_);                              \
@@ -338,7 +337,7 @@ PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, in
     const double lim = L->s->search2, *per = L->s->period;
     if (L->gx) {
         /* d > 8 in a principal-axes frame (pdsi_level_key). A loop of its
-         * own: testing L->gx per candidate made 5-D 30k 4-6% slower */
+         * own: testing L->gx per candidate would slow every other scan */
         for (; j < j1; ++j) {
             double key = pdsi_level_key(L, xk, j, d, im);
             ids[n] = j;

@@ -67,7 +67,7 @@ pds_status pdsi_sequential_run(pdsi_level *L, int64_t left, int32_t *rm, double 
                 if (L->list_start && bq.top >= 0 && bq.head[bq.top] >= 0) {
                     /* the likely next removal: its list's first lines, while
                      * this one's subtraction runs (large levels, whose lists
-                     * are in L3: 2-D 100k 64 -> 57 ms) */
+                     * are out of the nearer caches) */
                     int32_t h = bq.head[bq.top];
                     int64_t t = L->list_start[h];
                     PDSI_PREFETCH(L->list_ids + t);
@@ -197,11 +197,9 @@ pds_status pdsi_coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *co
              * buckets, filled from the live points' bounds, and on; past
              * the finest, once, a budget of STRETCH scans a point and a
              * removal left (a tie crowds for good, and too many in doubt
-             * give up). SO(3) 8000 -> 200 with 70% of the poses near four
-             * views, 1 thread: 280-310 ms (the level again on exact weights)
-             * -> 100-120 ms; another draw of such poses needed the stretch
-             * at removal 4396 of 7800, then 13 scans a removal: 250 -> 75-97
-             * ms (2 threads). */
+             * give up). Poses clustered near a few views crowd this way; the
+             * level again on exact weights would cost two to three times as
+             * much. */
             if (pdsi_buckets_refine(&bq, m, ws)) {
                 fill_coarse_queue(L, &bq, keys, left - done);
                 continue;
@@ -214,7 +212,7 @@ pds_status pdsi_coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *co
         }
         if (k < 0) break;
         if (bq.top >= 0 && bq.head[bq.top] >= 0) {
-            /* the likely next removal's list (see heap_tail) */
+            /* the likely next removal's list (see pdsi_sequential_run) */
             int64_t t = start[bq.head[bq.top]];
             PDSI_PREFETCH(L->list_ids16 ? (const void *)(L->list_ids16 + t) : (const void *)(L->list_ids + t));
             PDSI_PREFETCH(L->list_a + t);

@@ -154,7 +154,7 @@ PDSI_INLINE double pdsi_ipow(double t, int e, double alpha) {
 /* asin(x) for 0 <= x <= 1 from +, -, *, / and sqrt alone: the rational
  * approximation of fdlibm's e_asin.c (error below 1 ulp), so that the
  * vector code (pds_scan.c) repeats it bit for bit. libm's asin is a call
- * per pair (8 ns: a fifth of an SO(3) call) and its last bit differs
+ * per pair (a large share of an SO(3) call) and its last bit differs
  * between libms anyway. */
 #define PDSI_ASIN_PS0 1.66666666666666657415e-01
 #define PDSI_ASIN_PS1 -3.25565818622400915405e-01
@@ -218,7 +218,7 @@ PDSI_INLINE double pdsi_scaled_contribution(const pdsi_space *s, double key) {
     if (t <= 0.0) return 0.0;
     /* integer alpha (the default 8): exponentiation by squaring, a fixed
      * sequence of IEEE multiplications that the oracle (tests/oracle.py)
-     * repeats, so the bits agree on every CPU; pow is 20x slower and numpy's
+     * repeats, so the bits agree on every CPU; pow is many times slower and numpy's
      * own power differs from libm's in the last bit on some CPUs anyway */
     double c = pdsi_ipow(t, s->alpha_int, s->alpha);
     /* c 2^(s-64) < 2^62: a power-of-two scaling, exact */

@@ -27,7 +27,7 @@ typedef struct pdsi_level {
     pdsi_weight *w;   /* fixed-point weights                      */
     uint8_t *removed;
     int32_t *tie;     /* input index per sorted point (ties: smaller first) */
-    /* Neighbour lists (pds_eliminate.c), NULL when not stored: nb[k] points
+    /* Neighbour lists (pds_weights.c), NULL when not stored: nb[k] points
      * at nb_cnt[k] sorted indices, every j != k within d_max of k. */
     int32_t **nb;
     int32_t *nb_cnt;
@@ -161,7 +161,7 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
                          int32_t *cnt);
 /* Whether pdsi_scan_ranges runs vector code on this level (its counts then
  * cost one masked add per eight candidates; elsewhere a pass afterwards
- * over the pairs measured faster than counting in the scan). */
+ * over the pairs is faster than counting in the scan). */
 int pdsi_scan_is_wide(const pdsi_level *L);
 /* radius="auto" (pds_metric.c): the k2 smallest keys of row i against the
  * other rows of x (m x d), ascending, in low[0..k2) (k2 <= m - 1), as

@@ -47,7 +47,7 @@ typedef struct chunk {
     int64_t nscratch;
 } chunk;
 
-static void chunk_free(chunk *C) {
+PDSI_INLINE void chunk_free(chunk *C) {
     free(C->buf);
     free(C->cbuf);
     free(C->start);
@@ -82,12 +82,12 @@ PDSI_INLINE int chunk_reserve(chunk *C, int64_t most) {
 PDSI_INLINE pdsi_weight chunk_sum(const pdsi_level *L, chunk *C, int32_t k, int64_t at, int64_t nd,
                                   int near_min, pdsi_weight at_min) {
     pdsi_weight sum = {0, 0};
-    const double *key = C->scratch;
+    double *key = C->scratch;
     pdsi_weight *cbuf = C->cbuf;
     if (L->s->wide) {
         /* AVX-512: every contribution, eight at a time, is cheaper than
          * looking any up */
-        pdsi_scale_contributions(L->s, C->scratch, nd);
+        pdsi_scale_contributions(L->s, key, nd);
         for (int64_t t = 0; t < nd; ++t) {
             pdsi_weight cw = pdsi_fixed(key[t]);
             pdsi_w_add(&sum, cw);
@@ -95,20 +95,23 @@ PDSI_INLINE pdsi_weight chunk_sum(const pdsi_level *L, chunk *C, int32_t k, int6
         }
         return sum;
     }
+    const int32_t *buf = C->buf;
+    const int64_t *start = C->start;
     int32_t first = C->first;
+    double d_min = L->s->d_min;
     for (int64_t t = 0; t < nd; ++t) {
         pdsi_weight cw = {0, 0};
-        int32_t j = C->buf[at + t];
+        int32_t j = buf[at + t];
         int found = 0;
-        if (C->start && j < k && j >= first && L->nb_cnt[j] <= REUSE_MAX) {
+        if (start && j < k && j >= first && L->nb_cnt[j] <= REUSE_MAX) {
             /* j's list, built earlier in this chunk, holds k with the same
              * contribution (the key is symmetric bit for bit). A linear
              * search: only on short lists, where it is cheaper than the
              * contribution (on long ones it would make the pass quadratic) */
-            const int32_t *lj = C->buf + C->start[j - first];
+            const int32_t *lj = buf + start[j - first];
             for (int32_t u = 0, nj = L->nb_cnt[j]; u < nj; ++u) {
                 if (lj[u] == k) {
-                    cw = cbuf[C->start[j - first] + u];
+                    cw = cbuf[start[j - first] + u];
                     found = 1;
                     break;
                 }
@@ -117,7 +120,7 @@ PDSI_INLINE pdsi_weight chunk_sum(const pdsi_level *L, chunk *C, int32_t k, int6
         /* closer than d_min: the weight function is flat there
          * (max(dist, d_min)), the contribution the one at d_min */
         if (!found)
-            cw = (near_min && pdsi_key_distance(L->s, key[t]) < L->s->d_min)
+            cw = (near_min && pdsi_key_distance(L->s, key[t]) < d_min)
                      ? at_min
                      : pdsi_contribution(L->s, key[t]);
         pdsi_w_add(&sum, cw);
@@ -128,13 +131,13 @@ PDSI_INLINE pdsi_weight chunk_sum(const pdsi_level *L, chunk *C, int32_t k, int6
 
 /* The chunk's blocks, shrunk to fit, become the level's lists of the points
  * of cells [cb, ce). */
-static void chunk_publish(pdsi_level *L, chunk *C, int64_t ch, int64_t cb, int64_t ce) {
-    free(C->scratch);
-    free(C->start);
-    int64_t len = C->len;
-    int32_t *buf = C->buf;
-    pdsi_weight *cbuf = C->cbuf;
-    if (len < C->cap) {
+static void chunk_publish(pdsi_level *L, chunk C, int64_t ch, int64_t cb, int64_t ce) {
+    free(C.scratch);
+    free(C.start);
+    int64_t len = C.len;
+    int32_t *buf = C.buf;
+    pdsi_weight *cbuf = C.cbuf;
+    if (len < C.cap) {
         int32_t *fit = realloc(buf, sizeof(int32_t) * (size_t)(len > 0 ? len : 1));
         if (fit) buf = fit;
         if (cbuf) {
@@ -204,7 +207,7 @@ PDSI_INLINE int weigh_chunk_lists(pdsi_level *L, int64_t ch, int64_t cb, int64_t
             L->nb_cnt[k] = (int32_t)nd;
         }
     }
-    chunk_publish(L, &C, ch, cb, ce);
+    chunk_publish(L, C, ch, cb, ce);
     return 1;
 }
 

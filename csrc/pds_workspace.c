@@ -6,8 +6,8 @@
  * neighbour lists, the tournament tree) then live in its slots: each slot
  * grows to the largest size asked for and is kept until pds_workspace_free.
  * Without one, every call allocates and frees them: several large blocks
- * freed at once made glibc trim its heap after each call and fault the same
- * pages in again on the next (9,000 page faults in a 64 ms SO(3) call). */
+ * freed at once make glibc trim its heap after each call and fault the same
+ * pages in again on the next (thousands of page faults a call). */
 #include "pds_weight.h"
 
 struct pds_workspace {

@@ -225,7 +225,7 @@ static void test_metric(pds_metric metric, int d, int64_t m, int64_t n) {
  * views, 30% uniform. With the uniform domain's radius every point of a
  * view's cluster neighbours every other, and the points near its middle
  * weigh nearly the same: the coarse run's buckets crowd and are refined
- * (coarse_tail), which must not change the removals. */
+ * (pdsi_coarse_run), which must not change the removals. */
 static void test_clustered_so3(int64_t m, int64_t n) {
     double *x = malloc(sizeof(double) * (size_t)(m * 4));
     double view[4][4];
@@ -428,7 +428,7 @@ static void test_buckets_coarse(void) {
         /* nearly equal bounds crowd a bucket: past the budget the pop says
          * so (the queue intact); refined (64 times finer: a point a bucket
          * here) and refilled with the points left, the pops go on in the
-         * same order (coarse_tail does this) */
+         * same order (pdsi_coarse_run does this) */
         if (n > 100) {
             for (int64_t i = 0; i < n; ++i) {
                 a[i] = ((uint64_t)1 << 40) + ((uint64_t)((i * 7919) % n) << 30);
@@ -461,7 +461,7 @@ static void test_buckets_coarse(void) {
             CHECK(refined == 1);
             CHECK(pops == n);
             /* past the finest buckets allowed: refused, the queue left as
-             * it was (coarse_tail then stretches the budget once) */
+             * it was (pdsi_coarse_run then stretches the budget once) */
             int more = 0;
             while (pdsi_buckets_refine(&b, n, NULL)) more++;
             CHECK(more <= 2 && b.head != NULL && b.nb <= ((int64_t)1 << 20));
