@@ -237,9 +237,7 @@ pds_status pdsi_level_run(const pdsi_problem *P, const double *x, const double *
     L.opt = opt;
     L.d = d;
     L.m = m;
-    L.parallel = opt->parallel_for != NULL;
-    L.tree_only = t->tree_only;
-    L.parts_always = t->parts;
+    L.testing = t;
     L.space.wide = pdsi_wide(opt);
     int32_t *rm = NULL;
     double *rm_w = NULL;

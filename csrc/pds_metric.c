@@ -38,14 +38,15 @@ void pdsi_space_set_dmax(pdsi_space *s, double d_max) {
     }
 }
 
-double pdsi_max_contribution(const pdsi_space *s) {
+/* The largest contribution one neighbour can make (at distance d_min). */
+static double max_contribution(const pdsi_space *s) {
     if (!(s->d_max > 0.0)) return 0.0;
     double u = 1.0 - s->d_min / s->d_max; /* closer neighbours are capped at d_min */
     return u > 0.0 ? pow(u, s->alpha) : 0.0;
 }
 
 void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
-    double bound = pdsi_max_contribution(s) * (double)(max_terms > 0 ? max_terms : 1);
+    double bound = max_contribution(s) * (double)(max_terms > 0 ? max_terms : 1);
     int e = 0;
     if (bound > 0.0) frexp(bound, &e); /* bound < 2^e */
     int shift = PDSI_WEIGHT_BITS - 1 - e; /* one bit of margin for rounding */
@@ -54,7 +55,7 @@ void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms) {
     /* coarse terms floor(c 2^q) below 2^31 (one bit spare for a pow/ipow
      * last-bit difference in the largest contribution), q <= s */
     int ec = 0;
-    double most = pdsi_max_contribution(s);
+    double most = max_contribution(s);
     if (most > 0.0) frexp(most, &ec); /* most < 2^ec */
     int q = 31 - ec;
     if (q > shift) q = shift;

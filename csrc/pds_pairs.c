@@ -401,7 +401,7 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
     pairs_job J;
     memset(&J, 0, sizeof J);
     J.L = L;
-    J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->parts_always) ? PARTS : 1;
+    J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->testing->parts) ? PARTS : 1;
     if (!take_parts(L, &J, ws)) {
         give_scratch(ws, &J);
         return 0;

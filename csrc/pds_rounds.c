@@ -216,7 +216,7 @@ static void test_task(void *task, int64_t b, int64_t e) {
 PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
     pdsi_level *L = R->L;
     /* a call given the whole range runs alone: plain updates suffice */
-    int atomic = L->parallel && !(b == 0 && e == R->nmaxima);
+    int atomic = L->opt->parallel_for && !(b == 0 && e == R->nmaxima);
     for (int64_t i = b; i < e; ++i) {
         int32_t x = R->maxima[i];
         /* record and mark it; no other point removed in this round is a

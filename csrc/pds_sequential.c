@@ -52,7 +52,7 @@ pds_status pdsi_sequential_run(pdsi_level *L, int64_t left, int32_t *rm, double 
     int64_t done = 0;
     pdsi_buckets bq;
     uint64_t *keys = NULL;
-    if (!L->tree_only && pdsi_buckets_init(&bq, m, 1, ws)) {
+    if (!L->testing->tree_only && pdsi_buckets_init(&bq, m, 1, ws)) {
         keys = pdsi_ws_take(ws, PDSI_WS_KEYS, sizeof(uint64_t) * (size_t)m);
         if (keys) {
             for (int64_t k = 0; k < m; ++k)

@@ -32,8 +32,6 @@ typedef struct pdsi_space {
 void pdsi_space_set_metric(pdsi_space *s, pds_metric metric);
 /* Fills the d_max dependent part of the space (search2, reach). */
 void pdsi_space_set_dmax(pdsi_space *s, double d_max);
-/* The largest contribution one neighbour can make (at distance d_min). */
-double pdsi_max_contribution(const pdsi_space *s);
 /* Sets s->scale_hi for weights that sum at most max_terms contributions. */
 void pdsi_space_set_scale(pdsi_space *s, int64_t max_terms);
 

@@ -54,9 +54,7 @@ typedef struct pdsi_level {
     uint64_t *wc;
     uint16_t *list_ids16; /* the coarse run's ids on levels of at most 65536
                              points (list_ids NULL then) */
-    int parallel;     /* nonzero: a parallel-for is in use, updates are atomic */
-    int tree_only;    /* the sequential run on the tournament tree alone (tests) */
-    int parts_always; /* the serial pair pass in parts whenever it can (tests) */
+    const pdsi_testing *testing; /* the tests' other paths (all 0 in pds_eliminate) */
 } pdsi_level;
 
 /* The key of sorted points k (xk: its row of L->x) and j, as pdsi_pair_key
