@@ -412,6 +412,8 @@ void pdsi_problem_free(pdsi_problem *P) {
     P->copy = NULL;
 }
 
+/* The public estimate: the points checked, brought to unit rows or unit
+ * size as a call's are, then pds_radius.c's estimate (scaled back). */
 pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *options, double *radius, int *dim,
                                pds_error *err) {

@@ -45,8 +45,8 @@ PDSI_INLINE double key_weight(uint64_t key) {
  * weights) lazily on the tournament tree (pds_tourney.c), whose leaves are
  * the level's rows: in input order, so a smaller leaf is the smaller input
  * index the tie rule wants. Both take the same points in the same order. */
-pds_status pdsi_sequential_run(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
-                               int64_t *count, pds_error *err) {
+PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
+                                      int64_t *count, pds_error *err) {
     int64_t m = L->m;
     pds_workspace *ws = L->opt->workspace;
     int64_t done = 0;
@@ -170,8 +170,8 @@ static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *k
     pdsi_buckets_build(bq, keys, m, BUCKET_BUDGET_POINTS * live + BUCKET_BUDGET_REMOVALS * left);
 }
 
-pds_status pdsi_coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *count, int *gave_up,
-                           pds_error *err) {
+PDSI_INLINE pds_status coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *count,
+                                  int *gave_up, pds_error *err) {
     int64_t m = L->m;
     pds_workspace *ws = L->opt->workspace;
     const int64_t *start = L->list_start;
@@ -233,3 +233,20 @@ pds_status pdsi_coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *co
     return PDS_OK;
 }
 
+/* (the runs count their removals in a local, not through the caller's
+ * pointer, which the stores into rm could alias) */
+pds_status pdsi_sequential_run(pdsi_level *L, int64_t left, int32_t *rm, double *rm_w,
+                               int64_t *count, pds_error *err) {
+    int64_t c = *count;
+    pds_status st = sequential_run(L, left, rm, rm_w, &c, err);
+    *count = c;
+    return st;
+}
+
+pds_status pdsi_coarse_run(pdsi_level *L, int64_t left, int32_t *rm, int64_t *count, int *gave_up,
+                           pds_error *err) {
+    int64_t c = *count;
+    pds_status st = coarse_run(L, left, rm, &c, gave_up, err);
+    *count = c;
+    return st;
+}
