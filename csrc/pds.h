@@ -15,19 +15,14 @@
  *   Then M - n times: remove the remaining point of largest weight and
  *   subtract its contribution from each remaining neighbour.
  *
- * Exactness and tie-break: each contribution becomes an exact 128-bit
- * fixed-point integer, so a weight does not depend on summation order or
- * thread count; points are compared by the exact weight rounded to the
- * nearest double (as a float64 computation of the exact sum would rank
- * them). Of two points with equal rounded weight, the one with the smaller
- * input index is removed first. (Small levels rank points by coarse 64-bit
- * sums that bound the exact ones, and compute the exact weights only of
- * points whose bounds overlap: the same removals, faster.) Integer alpha
- * (the default 8) is applied by
- * exponentiation by squaring, other alpha with pow(). On CPUs with AVX-512
- * (detected at run time) distances and contributions are computed eight at
- * a time by the same IEEE operations in the same order: the same bits, so
- * the same result, as on any other x86-64.
+ * Exactness and tie-break: each contribution is summed exactly (in fixed
+ * point), so a weight does not depend on summation order or thread count;
+ * points are compared by the exact weight rounded to the nearest double (as
+ * a float64 computation of the exact sum would rank them). Of two points
+ * with equal rounded weight, the one with the smaller input index is removed
+ * first. Integer alpha (the default 8) is applied by exponentiation by
+ * squaring, other alpha with pow(). The result is the same on every CPU,
+ * for every thread count and every code path the library takes.
  *
  * Progressive order (opt.progressive): after eliminating to n, the survivors
  * are eliminated to n/2, then to half of that while at least 3 remain, with
@@ -38,41 +33,20 @@
  * Metrics (opt.metric): euclidean; so3, rows are quaternions (normalised,
  * q ~ -q), distance the rotation angle 2 acos(|q1.q2|); sphere, rows are
  * directions (normalised), distance the great-circle angle. Angles are
- * computed from chords (an asin of basic operations, fdlibm's rational
- * approximation: within one ulp of libm's), and the neighbour grid searches the unit rows
- * with the chord of d_max (for so3 around q and, near w = 0, around -q).
- *
- * Neighbour search: a grid of cells of side >= d_max (d_max / 2 on three axes)
- * on up to three axes;
- * for d > 3 the principal axes when they hold the data's spread better than
- * the coordinate axes (only the cells: distances are measured on the points
- * as given); a sparse grid (occupied cells only) when the data is
- * far smaller than its bounding box. opt.auto_radius estimates r_max from
- * the points (pds_estimate_radius) for data that does not fill its box.
+ * computed from chords (within one ulp of libm's asin).
  *
  * Threads: the library owns none. Give a parallel-for in the options to use
- * yours (the torch shim passes torch's pool); with none, all work is serial.
- * Small levels (with a parallel-for: up to 32k points or 3e7 candidate
- * pairs; without one, every level within the pair budget) take a serial
- * path: each pair's contribution is computed once for both ends (in two
- * parts on two threads when a parallel-for is given), then the sequential
- * run removes points one by one, its maxima from a lazy bucket queue
- * (pds_pairs.c, pds_buckets.c, pds_tourney.c); callers with many small
- * problems run those in parallel instead. Larger levels
- * compute the weights in parallel, and the elimination too: it runs in
- * rounds that remove, at once, every point heavier than all its remaining
- * neighbours among those the sequential run is sure to remove (the proof is
- * in pds_rounds.c). The result is identical to the sequential run, indices
- * and progressive order alike, for every thread count and either path.
+ * yours; with none, all work is serial. Small problems run on the calling
+ * thread whatever the options: callers with many of them (batches,
+ * samplers) run those in parallel instead. The result is identical for
+ * every thread count.
  *
- * Memory: O(M d) plus each point's neighbour list (4 bytes a neighbour, and
- * 16 more for its contribution while the lists are small; uniform 2D input
- * has about 3.6 M/n neighbours per point), about 200 bytes per point for 2D
- * uniform input with M = 8n. Lists that do not fit max_memory or an
- * allocation are not stored and the grid is scanned instead. Nothing is
- * global; every call is independent and thread-safe. A caller that solves
- * many problems in a row can keep the largest buffers between calls in a
- * pds_workspace (opt.workspace; one per thread).
+ * Memory: O(M d) plus each point's neighbour list (uniform 2D input with
+ * M = 8n: about 200 bytes per point). Lists that do not fit max_memory or an
+ * allocation are not stored and neighbours are searched again instead.
+ * Nothing is global; every call is independent and thread-safe. A caller
+ * that solves many problems in a row can keep the largest buffers between
+ * calls in a pds_workspace (opt.workspace; one per thread).
  *
  * Errors: every function returns a pds_status and, when err is not NULL,
  * fills err->message with a sentence naming the offending argument and value.
@@ -147,6 +121,8 @@ typedef struct pds_options {
     const volatile int *cancel; /* if not NULL, nonzero stops the call early   */
     struct pds_workspace *workspace; /* NULL, or memory kept between calls
                               (pds_workspace_new); one thread at a time       */
+    int portable;          /* nonzero: never use the wide (AVX-512) kernels;
+                              same results (default 0)                         */
 } pds_options;
 
 /* Memory kept between calls, for callers that eliminate many problems in a
@@ -161,6 +137,11 @@ size_t pds_workspace_bytes_held(const pds_workspace *ws); /* bytes it holds now 
 
 /* Fills opt with the defaults above. */
 void pds_options_init(pds_options *opt);
+
+/* The kernels a call with these options uses on this CPU: "avx512" or
+ * "portable" (opt->portable, or a CPU without AVX-512; opt may be NULL for
+ * the defaults). Both give the same results. */
+const char *pds_cpu_path(const pds_options *opt);
 
 /* Selects n of the m points (row-major, m x d doubles) and writes their
  * indices to out (n int64). Ascending order, or progressive order when
@@ -181,15 +162,14 @@ double pds_max_radius(int dim, double volume, int64_t n);
  * for data that does not fill its bounding box (surfaces, clusters,
  * embeddings near a subspace). In a domain of dimension D, r_max is the
  * radius of a ball holding about k = M/n input points; so r_max is taken as
- * the median over 256 evenly spaced query points (fewer, down to 64, when
- * 256 M d exceeds 4e8) of the distance to their k-th nearest input point (in
- * the metric of opt), times the packing factor of D (0.95 in 2D, 0.90 in 3D,
- * 1 above). D is opt->dim, else the
- * metric's dimension, else estimated from the growth of the same medians
- * from k to 2k neighbours: D = log 2 / log(r_2k / r_k). Cost: O(256 M d),
- * linear in M (at most about 4e8 coordinate differences once M d > 1.6e6).
- * Writes r_max and D (either may be NULL). Rows are normalised first for the
- * so3 and sphere metrics. */
+ * the median over a few hundred evenly spaced query points of the distance
+ * to their k-th nearest input point (in the metric of opt), times the
+ * packing factor of D (0.95 in 2D, 0.90 in 3D, 1 above). D is opt->dim, else
+ * the metric's dimension, else estimated from the growth of the same medians
+ * from k to 2k neighbours: D = log 2 / log(r_2k / r_k). Cost: linear in M d,
+ * with a bounded number of coordinate differences for large inputs. Writes
+ * r_max and D (either may be NULL). Rows are normalised first for the so3
+ * and sphere metrics. */
 pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, double *radius, int *dim, pds_error *err);
 

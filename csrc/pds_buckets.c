@@ -2,8 +2,8 @@
  * bucket queue.
  *
  * The tournament tree (pds_tourney.c) pays a path of log2(M) dependent
- * steps for every stale key it meets at the top: about 6.4 per removal on a
- * 2048 -> 256 problem, one long dependency chain. Here a point sits in the
+ * steps for every stale key it meets at the top (several per removal), one
+ * long dependency chain. Here a point sits in the
  * bucket of its key when it was last looked at; a bucket covers 1/2^F of
  * an octave of keys (the key's exponent and its F top mantissa bits), so
  * the bucket of a key never rises as the key falls. Weights only decrease,
@@ -21,7 +21,7 @@
  * on with the tree, which finds the same maxima (the exact run), or with
  * finer buckets (pdsi_buckets_refine: the coarse run, whose crowding is
  * nearly equal bounds in a tight cluster more often than ties). */
-#include "pds_internal.h"
+#include "pds_queue.h"
 
 /* octaves below the largest key with buckets of their own (12 gave the same
  * scans as 16 and 24 on 2-D, 3-D, SO(3), sphere, 2k-100k points, at half
@@ -44,10 +44,9 @@ static int init_bits(pdsi_buckets *b, int64_t m, int f, pds_workspace *ws) {
 
 int pdsi_buckets_init(pdsi_buckets *b, int64_t m, int spread, pds_workspace *ws) {
     /* about 2^spread points a bucket in the octave of the largest weights:
-     * 2 for pdsi_buckets_pop (8 made 1-D 100k -> 12.5k 565 -> 640 ns a
-     * point); 8 for pdsi_buckets_pop_coarse (2 made no fewer scans, and the
-     * heads did not stay in cache: 2-D 2048 -> 256 on new points each call,
-     * 361 -> 353 us) */
+     * 2 for pdsi_buckets_pop (more make longer scans); 8 for
+     * pdsi_buckets_pop_coarse (fewer make no fewer scans, and more heads
+     * that do not stay in cache) */
     int f = 7 - spread;
     while (f < 15 - spread && ((int64_t)1 << (f + spread)) < m) ++f;
     return init_bits(b, m, f, ws);

@@ -1,5 +1,5 @@
 /* pds_error.c - status codes and messages. */
-#include "pds_internal.h"
+#include "pds_base.h"
 
 #include <stdio.h>
 

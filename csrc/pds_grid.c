@@ -19,7 +19,7 @@
  * periodic, one image) the grid is sparse instead: only occupied cells are
  * stored, sorted by their full index, and a run of cells is found by
  * searching them (from where the cell's previous run ended). */
-#include "pds_internal.h"
+#include "pds_grid.h"
 
 #include <string.h>
 
@@ -29,11 +29,34 @@
  * sides of at least reach / grid->reach times 1 + CELL_MARGIN and at most
  * AXIS_CELLS_MOST cells an axis (so3's -q may lie a span beyond: twice
  * that), the error (2^-13 of a cell) stays below the margin: a neighbour
- * just inside d_max is found whatever the rounding. (The old sides, ext /
- * floor(ext / unit), were exactly the unit whenever ext / unit was an
- * integer: no margin at all.) */
+ * just inside d_max is found whatever the rounding. */
 #define CELL_MARGIN (1.0 / 1024)
 #define AXIS_CELLS_MOST 68719476736.0 /* 2^36 */
+
+void pdsi_axis_range(const double *x, int64_t m, int d, int k, double *lo, double *hi) {
+    /* four minima and maxima at once instead of one chain of dependent
+     * comparisons (the values are finite: the order is free) */
+    double a[4], b[4];
+    for (int u = 0; u < 4; ++u) a[u] = b[u] = x[k];
+    int64_t i = 1;
+    for (; i + 4 <= m; i += 4)
+        for (int u = 0; u < 4; ++u) {
+            double v = x[(i + u) * (int64_t)d + k];
+            a[u] = v < a[u] ? v : a[u];
+            b[u] = v > b[u] ? v : b[u];
+        }
+    for (; i < m; ++i) {
+        double v = x[i * (int64_t)d + k];
+        a[0] = v < a[0] ? v : a[0];
+        b[0] = v > b[0] ? v : b[0];
+    }
+    for (int u = 1; u < 4; ++u) {
+        a[0] = a[u] < a[0] ? a[u] : a[0];
+        b[0] = b[u] > b[0] ? b[u] : b[0];
+    }
+    *lo = a[0];
+    *hi = b[0];
+}
 
 void pdsi_grid_free(pdsi_grid *grid) {
     free(grid->start);
@@ -98,8 +121,7 @@ static pds_status build_sparse(pdsi_grid *grid, const double *x, int64_t m, int 
 /* First occupied cell at or after `from` whose key is >= key (every cell
  * before `from` has a smaller key): galloping from `from`, then a binary
  * search. A cell's ranges ask for ascending keys, each near the last one's
- * answer: a few steps each instead of log2(cells) (S^2 100k -> 12.5k on
- * half-size cells, 1 thread: 0.19 -> 0.14 s). */
+ * answer: a few steps each instead of log2(cells). */
 static int64_t lower_bound(const int64_t *keys, int64_t n, int64_t from, int64_t key) {
     int64_t lo = from, step = 1, hi;
     for (;;) {
@@ -131,111 +153,114 @@ int64_t pdsi_grid_cell(const pdsi_grid *grid, const double *p, double sign) {
     return c;
 }
 
-pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
-                           const pdsi_space *s, const double *bounds, int half, int32_t *order,
-                           pds_error *err) {
-    memset(grid, 0, sizeof *grid);
-    grid->periodic = s->periodic;
-    grid->reach = 1;
-    double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
+/* The grid's axes: the (up to) three widest of the points' extents (the
+ * bounds' when periodic), each at least a cell wide; their least values and
+ * extents to lo and ext. */
+static pds_status choose_axes(pdsi_grid *grid, const double *x, int64_t m, int d,
+                              const pdsi_space *s, const double *bounds, double *lo, double *ext,
+                              pds_error *err) {
+    int taken = 0;
+    double *all_lo = malloc(sizeof(double) * 2 * (size_t)d);
+    if (!all_lo) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
+    double *all_ext = all_lo + d;
+    for (int k = 0; k < d; ++k) {
+        double a, b;
+        if (s->periodic && bounds) {
+            a = bounds[k];
+            b = bounds[d + k];
+        } else {
+            pdsi_axis_range(x, m, d, k, &a, &b);
+        }
+        all_lo[k] = a;
+        all_ext[k] = b - a;
+    }
+    while (taken < PDSI_GRID_MAX_DIMS && taken < d) {
+        int best = -1;
+        for (int k = 0; k < d; ++k) {
+            int used = 0;
+            for (int a = 0; a < taken; ++a) used |= grid->axis[a] == k;
+            if (!used && (best < 0 || all_ext[k] > all_ext[best])) best = k;
+        }
+        if (!(all_ext[best] >= s->reach)) break; /* under one cell wide: no gain */
+        grid->axis[taken] = best;
+        lo[taken] = all_lo[best];
+        ext[taken] = all_ext[best];
+        taken += 1;
+    }
+    free(all_lo);
+    grid->g = taken;
+    return PDS_OK;
+}
+
+/* Cells per axis and their sides, for the axes' least values lo and extents
+ * ext: half-size cells on three axes when `half` asks for them and a dense
+ * grid can hold them; returns 1 when the cells are too many for a dense
+ * grid (a sparse one then holds the occupied ones). */
+static int size_cells(pdsi_grid *grid, const pdsi_space *s, int64_t m, int half, const double *lo,
+                      const double *ext) {
     double want[PDSI_GRID_MAX_DIMS];
     int sparse = 0;
-    if (s->reach > 0.0) {
-        /* extent of every axis; keep the (up to) three widest */
-        int taken = 0;
-        double *all_lo = malloc(sizeof(double) * 2 * (size_t)d);
-        if (!all_lo) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid");
-        double *all_ext = all_lo + d;
-        for (int k = 0; k < d; ++k) {
-            double a, b;
-            if (s->periodic && bounds) {
-                a = bounds[k];
-                b = bounds[d + k];
-            } else {
-                pdsi_axis_range(x, m, d, k, &a, &b);
-            }
-            all_lo[k] = a;
-            all_ext[k] = b - a;
-        }
-        while (taken < PDSI_GRID_MAX_DIMS && taken < d) {
-            int best = -1;
-            for (int k = 0; k < d; ++k) {
-                int used = 0;
-                for (int a = 0; a < taken; ++a) used |= grid->axis[a] == k;
-                if (!used && (best < 0 || all_ext[k] > all_ext[best])) best = k;
-            }
-            if (!(all_ext[best] >= s->reach)) break; /* under one cell wide: no gain */
-            grid->axis[taken] = best;
-            lo[taken] = all_lo[best];
-            ext[taken] = all_ext[best];
-            taken += 1;
-        }
-        free(all_lo);
-        grid->g = taken;
-        /* half-size cells on three axes when asked (see pdsi_grid_build) */
-        grid->reach = taken >= 3 && half ? 2 : 1;
-        double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total, unit;
-        for (;;) {
-            /* cell counts: side >= unit; at most max(64, 2m) cells in all */
-            unit = s->reach / grid->reach * (1.0 + CELL_MARGIN);
-            total = 1.0;
-            for (int a = 0; a < grid->g; ++a) {
-                want[a] = floor(ext[a] / unit);
-                /* ext / unit may be Inf or NaN; a sparse grid may have up to
-                 * 2^36 cells an axis, 1e18 in all (clamping an axis to the
-                 * dense grid's 2m cells made cells far wider than d_max: 20
-                 * tight clusters of 1M points in a 1000-box had 7000
-                 * candidates a point, 60 true neighbours, and were refused
-                 * as too dense) */
-                if (!(want[a] <= AXIS_CELLS_MOST)) want[a] = AXIS_CELLS_MOST;
-                if (!s->periodic) want[a] += 1.0;
-                if (want[a] < 1.0) want[a] = 1.0;
-                total *= want[a];
-            }
-            /* half-size cells too many for a dense grid (a surface, clusters):
-             * full ones. Cells of ~2 points, 25 runs each, and in a sparse
-             * grid two searches a run cost more than the extra candidates:
-             * S^2 100k -> 12.5k 0.14 -> 0.083 s, clusters 0.37 -> 0.33 s */
-            if (total > cap && grid->reach > 1) {
-                grid->reach = 1;
-                continue;
-            }
-            break;
-        }
-        /* too many cells for a dense grid: a sparse one (at most ~1e18
-         * cells; so3 too, whose search around -q then starts from a full
-         * cell index: pdsi_grid_image_ranges) */
-        if (total > cap && !s->periodic) {
-            sparse = 1;
-            cap = 1e18;
-        }
-        while (total > cap) {
-            double f = pow(total / cap, 1.0 / grid->g) * 1.0001;
-            total = 1.0;
-            for (int a = 0; a < grid->g; ++a) {
-                want[a] = floor(want[a] / f);
-                if (want[a] < 1.0) want[a] = 1.0;
-                total *= want[a];
-            }
-        }
+    grid->reach = grid->g >= 3 && half ? 2 : 1;
+    double cap = m * 2.0 > 64.0 ? m * 2.0 : 64.0, total, unit;
+    for (;;) {
+        /* cell counts: side >= unit; at most max(64, 2m) cells in all */
+        unit = s->reach / grid->reach * (1.0 + CELL_MARGIN);
+        total = 1.0;
         for (int a = 0; a < grid->g; ++a) {
-            grid->cells[a] = (int64_t)want[a];
-            grid->origin[a] = lo[a];
-            /* periodic: the cells tile the period; else want cells of side
-             * unit cover the extent (want > ext / unit), or, fewer after the
-             * cap, cells of ext / want (the last point, on the last cell's
-             * far edge, is clamped into it). The side was ext / (want - 1)
-             * until the eighth session: up to 1 + 1/(want - 1) times unit,
-             * 22% more candidates on SO(3) 8000 -> 200, 13% on 2-D 2048 -> 256 */
-            double side = ext[a] / want[a];
-            if (side < unit) side = unit;
-            grid->inv_side[a] = 1.0 / side;
+            want[a] = floor(ext[a] / unit);
+            /* ext / unit may be Inf or NaN; a sparse grid may have up to
+             * 2^36 cells an axis, 1e18 in all (clamped to a dense grid's
+             * 2m cells, tight clusters in a wide box would get cells far
+             * wider than d_max, and far too many candidates) */
+            if (!(want[a] <= AXIS_CELLS_MOST)) want[a] = AXIS_CELLS_MOST;
+            if (!s->periodic) want[a] += 1.0;
+            if (want[a] < 1.0) want[a] = 1.0;
+            total *= want[a];
+        }
+        /* half-size cells too many for a dense grid (a surface, clusters):
+         * full ones (cells of ~2 points, and in a sparse grid two searches a
+         * run, cost more than the extra candidates) */
+        if (total > cap && grid->reach > 1) {
+            grid->reach = 1;
+            continue;
+        }
+        break;
+    }
+    /* too many cells for a dense grid: a sparse one (at most ~1e18 cells;
+     * so3 too, whose search around -q then starts from a full cell index:
+     * pdsi_grid_image_ranges) */
+    if (total > cap && !s->periodic) {
+        sparse = 1;
+        cap = 1e18;
+    }
+    while (total > cap) {
+        double f = pow(total / cap, 1.0 / grid->g) * 1.0001;
+        total = 1.0;
+        for (int a = 0; a < grid->g; ++a) {
+            want[a] = floor(want[a] / f);
+            if (want[a] < 1.0) want[a] = 1.0;
+            total *= want[a];
         }
     }
-    if (sparse) return build_sparse(grid, x, m, d, order, err);
+    for (int a = 0; a < grid->g; ++a) {
+        grid->cells[a] = (int64_t)want[a];
+        grid->origin[a] = lo[a];
+        /* periodic: the cells tile the period; else want cells of side unit
+         * cover the extent (want > ext / unit), or, fewer after the cap,
+         * cells of ext / want (the last point, on the last cell's far edge,
+         * is clamped into it) */
+        double side = ext[a] / want[a];
+        if (side < unit) side = unit;
+        grid->inv_side[a] = 1.0 / side;
+    }
+    return sparse;
+}
+
+/* A dense grid: the points sorted into cell order by a counting sort. */
+static pds_status build_dense(pdsi_grid *grid, const double *x, int64_t m, int d, int32_t *order,
+                              pds_error *err) {
     grid->ncell = 1;
     for (int a = 0; a < grid->g; ++a) grid->ncell *= grid->cells[a];
-
     grid->start = calloc((size_t)grid->ncell + 1, sizeof(int32_t));
     grid->cell_of = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
     if (!grid->start || !grid->cell_of) {
@@ -243,7 +268,7 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
         return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory building the grid (%lld cells)",
                          (long long)grid->ncell);
     }
-    /* counting sort by cell; cell_of temporarily holds each input point's cell */
+    /* cell_of temporarily holds each input point's cell */
     for (int64_t i = 0; i < m; ++i) {
         int64_t c = pdsi_grid_cell(grid, x + i * (int64_t)d, 1.0);
         grid->cell_of[i] = (int32_t)c;
@@ -261,6 +286,22 @@ pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
     for (int64_t c = 0; c < grid->ncell; ++c)
         for (int32_t k = grid->start[c]; k < grid->start[c + 1]; ++k) grid->cell_of[k] = (int32_t)c;
     return PDS_OK;
+}
+
+pds_status pdsi_grid_build(pdsi_grid *grid, const double *x, int64_t m, int d,
+                           const pdsi_space *s, const double *bounds, int half, int32_t *order,
+                           pds_error *err) {
+    memset(grid, 0, sizeof *grid);
+    grid->periodic = s->periodic;
+    grid->reach = 1;
+    int sparse = 0;
+    if (s->reach > 0.0) {
+        double lo[PDSI_GRID_MAX_DIMS], ext[PDSI_GRID_MAX_DIMS];
+        pds_status st = choose_axes(grid, x, m, d, s, bounds, lo, ext, err);
+        if (st != PDS_OK) return st;
+        sparse = size_cells(grid, s, m, half, lo, ext);
+    }
+    return sparse ? build_sparse(grid, x, m, d, order, err) : build_dense(grid, x, m, d, order, err);
 }
 
 int pdsi_grid_ranges(const pdsi_grid *grid, int64_t c, int32_t *ranges) {

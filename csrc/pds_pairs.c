@@ -1,6 +1,6 @@
 /* pds_pairs.c - the serial weight pass for small levels: each pair once.
  *
- * The parallel pass (pds_eliminate.c) lets every point sum its own
+ * The per-point pass (pds_weights.c) lets every point sum its own
  * neighbours, so each pair's distance and contribution are computed twice,
  * once from each end. With one thread and a level that fits in cache
  * (batches of a few thousand points, the samplers' per-batch problems),
@@ -18,9 +18,8 @@
  * (times 2^-e) lies in [A, A + n), n the live neighbours, so the sequential
  * run can rank by A and fall back to exact weights, recomputed from the
  * coordinates, only for the points whose ranges overlap (pds_buckets.c,
- * pdsi_buckets_pop_coarse); the removals are the same. 8 bytes an entry
- * instead of 20 (in cache) or 12, and plain 64-bit sums: 2-D 2048 -> 256
- * 210 -> 148 ns a point, SO(3) 8000 -> 200 22 -> 15.5 ms on one thread.
+ * pdsi_buckets_pop_coarse); the removals are the same, with 8 bytes an
+ * entry instead of 20 (in cache) or 12, and plain 64-bit sums.
  *
  * With a parallel-for, the points are split in two parts (at a cell
  * boundary) whose scans, counts and fills run at once: each part writes the
@@ -29,7 +28,7 @@
  * earlier part in places of their own (the start of each list: they come
  * from smaller points), and their weights added afterwards. The lists are
  * the same, entry for entry, as with one part. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 /* parts of the pair pass (with a parallel-for, on levels of at least
  * PARTS_MIN_POINTS points) */
@@ -81,6 +80,7 @@ typedef struct pairs_job {
     int32_t *pos;   /* fill position of each list (own part's entries) */
     void *c;        /* the contributions block, pdsi_weight or double */
     void *ids;      /* int32_t, or uint16_t (short_ids) */
+    int64_t *start; /* each list's first entry (start[m]: the end) */
     char *xblock;   /* the crossing counts and sums (NULL: one part) */
     int short_ids;  /* 2-byte ids (coarse run, at most 65536 points) */
     int wide;
@@ -172,13 +172,10 @@ static void scan_task(void *task, int64_t b, int64_t e) {
  * (from v or the entry e) and how it is added; IDT, the ids' type.
  *
  * The second end's entries land in as many places as there are lists open
- * at once (thousands on SO(3) 8000 -> 200: 22 MB of lists, each written
- * a few bytes at a time); on large levels (the 8-byte entries) the places
- * FILL_AHEAD pairs ahead are prefetched for writing. Measured: SO(3)
- * 8000 -> 200, 1 thread, 28.5 -> 22.5 ms (the scattered stores were 8.5 ms
- * of it); 3-D 16k -> 2k 17 -> 13.5 ms; distances of 8 / 16 / 32 / 64 / 128
- * pairs gave 25 / 24 / 23 / 22.3 / 24 ms. On small levels (2048 points, in
- * cache) it cost 4%, so they go without. */
+ * at once (thousands on a level of some thousand so3 points: megabytes of lists,
+ * each written a few bytes at a time); on large levels (the 8-byte entries)
+ * the places FILL_AHEAD pairs ahead are prefetched for writing. Small levels
+ * (in cache) go without: there the prefetches cost more than they save. */
 #define FILL_AHEAD 64
 #define PDSI_FILL_PART(NAME, T, ENTRY, CROSS, PREFETCH, WT, TERM, ADD, IDT)                  \
     static void NAME(pairs_job *J, part *P) {                                               \
@@ -281,8 +278,8 @@ static void give_scratch(pds_workspace *ws, pairs_job *J) {
  * hemisphere's rim also searches around -q and meets those pairs from
  * their smaller end: itself when -q's cell comes later (a whole stencil, 2
  * more), else none; so the first half of the cell order (-q in the second)
- * did all of them. Split by points, the first part of SO(3) 8000 -> 200
- * scanned for 5.7 ms, the second for 3.3 ms (2 threads). */
+ * did all of them: split by points, the first part would scan far longer
+ * than the second. */
 static void work_before(const pdsi_level *L, int64_t *before) {
     int64_t m = L->m, acc = 0;
     for (int64_t k = 0; k < m; ++k) {
@@ -296,31 +293,30 @@ static void work_before(const pdsi_level *L, int64_t *before) {
     before[m] = acc;
 }
 
-int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
+/* Splits the level into J->nparts parts at cell boundaries (so3 by work,
+ * the others by points) and takes the pass's scratch: each part's pair
+ * list, the crossing counts and sums, the counts and fill positions. 0 when
+ * out of memory. */
+static int take_parts(pdsi_level *L, pairs_job *J, pds_workspace *ws) {
     int64_t m = L->m;
-    pds_workspace *ws = L->opt->workspace;
-    pairs_job J;
-    memset(&J, 0, sizeof J);
-    J.L = L;
-    J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->parts_always) ? PARTS : 1;
-    J.first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
+    J->first = pdsi_ws_take(ws, PDSI_WS_FIRST, sizeof(int64_t) * (size_t)(m + 1));
     /* parts split at the cell that holds the point where the work reaches
      * the part's share (the scan overwrites first[] later; so3 grids are
      * dense, where cell_of holds the full cell indices pdsi_grid_cell
      * returns) */
-    int weighted = J.nparts > 1 && L->s->images == 2 && !L->grid.keys && J.first;
-    if (weighted) work_before(L, J.first);
+    int weighted = J->nparts > 1 && L->s->images == 2 && !L->grid.keys && J->first;
+    if (weighted) work_before(L, J->first);
     int64_t c = 0;
-    for (int p = 0; p < J.nparts; ++p) {
-        part *P = &J.part[p];
+    for (int p = 0; p < J->nparts; ++p) {
+        part *P = &J->part[p];
         P->c0 = c;
-        if (p + 1 == J.nparts) {
+        if (p + 1 == J->nparts) {
             c = L->grid.ncell;
         } else if (weighted) {
-            int64_t goal = J.first[m] * (p + 1) / J.nparts;
-            while (c < L->grid.ncell && J.first[L->grid.start[c]] < goal) ++c;
+            int64_t goal = J->first[m] * (p + 1) / J->nparts;
+            while (c < L->grid.ncell && J->first[L->grid.start[c]] < goal) ++c;
         } else {
-            int64_t goal = m * (p + 1) / J.nparts;
+            int64_t goal = m * (p + 1) / J->nparts;
             while (c < L->grid.ncell && L->grid.start[c] < goal) ++c;
         }
         P->c1 = c;
@@ -331,36 +327,88 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
         P->pairs.b = pdsi_ws_take(ws, P->pairs.slot, sizeof(int32_t) * (size_t)cap);
         P->pairs.key = pdsi_ws_take(ws, P->pairs.slot + 1, sizeof(double) * (size_t)cap);
         P->pairs.cap = cap;
-        if (!P->pairs.b || !P->pairs.key) J.failed = 1;
+        if (!P->pairs.b || !P->pairs.key) J->failed = 1;
     }
     /* the later parts' crossing counts and sums, for each part but the last */
     int64_t cross = 0;
-    for (int p = 0; p + 1 < J.nparts; ++p) cross += m - J.part[p].k1;
-    J.xblock = cross ? pdsi_ws_take(ws, PDSI_WS_CROSS,
-                                    (sizeof(pdsi_weight) + sizeof(int32_t)) * (size_t)cross)
-                     : NULL;
+    for (int p = 0; p + 1 < J->nparts; ++p) cross += m - J->part[p].k1;
+    J->xblock = cross ? pdsi_ws_take(ws, PDSI_WS_CROSS,
+                                     (sizeof(pdsi_weight) + sizeof(int32_t)) * (size_t)cross)
+                      : NULL;
     /* the counts, then the fill positions */
-    J.cnt = pdsi_ws_take(ws, PDSI_WS_POS, sizeof(int32_t) * (size_t)(2 * m));
-    if (J.failed || !J.first || !J.cnt || (cross && !J.xblock)) {
-        give_scratch(ws, &J);
-        return 0;
-    }
-    int32_t *counts = J.cnt;
+    J->cnt = pdsi_ws_take(ws, PDSI_WS_POS, sizeof(int32_t) * (size_t)(2 * m));
+    if (J->failed || !J->first || !J->cnt || (cross && !J->xblock)) return 0;
     if (cross) {
-        pdsi_weight *xw = (pdsi_weight *)J.xblock;
+        pdsi_weight *xw = (pdsi_weight *)J->xblock;
         int32_t *xc = (int32_t *)(xw + cross);
-        for (int p = 0; p + 1 < J.nparts; ++p) {
-            int64_t size = m - J.part[p].k1;
-            J.part[p].xw = xw, J.part[p].xcnt = xc;
+        for (int p = 0; p + 1 < J->nparts; ++p) {
+            int64_t size = m - J->part[p].k1;
+            J->part[p].xw = xw, J->part[p].xcnt = xc;
             memset(xw, 0, sizeof(pdsi_weight) * (size_t)size);
             memset(xc, 0, sizeof(int32_t) * (size_t)size);
             xw += size, xc += size;
         }
     }
+    return 1;
+}
+
+/* The lists' block for np pairs (each entered at both ends): the
+ * contributions, the lists' starts, their ids (in falling alignment), with
+ * each list's start and fill position; NULL when out of memory. */
+static char *lay_out(pdsi_level *L, pairs_job *J, int coarse, int64_t np, pds_workspace *ws) {
+    int64_t m = L->m;
+    /* Small levels keep 16-byte fixed-point contributions, large ones the
+     * 8-byte doubles (converted when subtracted): filling those is mostly
+     * cache misses, where 12 bytes an entry instead of 20 pay, while small
+     * levels (in cache) are faster without the conversion. */
+    J->wide = np <= PAIRS_WIDE;
+    J->coarse = coarse ? (J->wide ? 1 : 2) : 0;
+    J->short_ids = coarse && m <= 65536;
+    size_t per = coarse ? sizeof(uint32_t) : J->wide ? sizeof(pdsi_weight) : sizeof(double);
+    size_t id_bytes = J->short_ids ? sizeof(uint16_t) : sizeof(int32_t);
+    size_t bytes = per * (size_t)(2 * np) + sizeof(int64_t) * (size_t)(m + 1) +
+                   id_bytes * (size_t)(2 * np) + 16;
+    char *block = J->failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
+    if (!block) return NULL;
+    int64_t *start = (int64_t *)(block + per * (size_t)(2 * np));
+    J->ids = start + m + 1;
+    J->start = start;
+    J->c = block;
+    /* list starts; the crossing entries first (from the earlier parts, in
+     * part order: smaller points), then the own part's */
+    int32_t *counts = J->cnt;
+    J->pos = counts + m;
+    int64_t at = 0;
+    for (int p = 0; p < J->nparts; ++p) {
+        for (int32_t k = J->part[p].k0; k < J->part[p].k1; ++k) {
+            start[k] = at;
+            for (int q = 0; q < p; ++q) {
+                int32_t x = J->part[q].xcnt[k - J->part[q].k1];
+                J->part[q].xcnt[k - J->part[q].k1] = (int32_t)at;
+                at += x;
+            }
+            J->pos[k] = (int32_t)at;
+            at += counts[k];
+        }
+    }
+    start[m] = at;
+    return block;
+}
+
+int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
+    int64_t m = L->m;
+    pds_workspace *ws = L->opt->workspace;
+    pairs_job J;
+    memset(&J, 0, sizeof J);
+    J.L = L;
+    J.nparts = L->opt->parallel_for && (m >= PARTS_MIN_POINTS || L->testing->parts) ? PARTS : 1;
+    if (!take_parts(L, &J, ws)) {
+        give_scratch(ws, &J);
+        return 0;
+    }
     /* The vector scan reads the coordinates by columns when it can: one
      * load a coordinate for eight candidates instead of loads and permutes
-     * that transpose eight rows (1 thread: SO(3) 8000 -> 200 21.7 -> 20.0 ms,
-     * 3-D 16k 12.5 -> 11.4 ms, 2-D 2048 -> 256 0.431 -> 0.416 ms). */
+     * that transpose eight rows. */
     double *xs = NULL;
     if (L->s->wide && L->d >= 2 && L->d <= 4) {
         xs = pdsi_ws_take(ws, PDSI_WS_COLUMNS, sizeof(double) * (size_t)(m * L->d));
@@ -371,51 +419,18 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
         }
     }
     /* phase 1: scan, contributions, counts */
-    memset(counts, 0, sizeof(int32_t) * (size_t)m);
+    memset(J.cnt, 0, sizeof(int32_t) * (size_t)m);
     pdsi_parallel(L->opt, J.nparts, 1, scan_task, &J);
     L->xs = NULL;
     pdsi_ws_give(ws, xs);
     int64_t np = 0;
     for (int p = 0; p < J.nparts; ++p) np += J.part[p].np;
-    /* Small levels keep 16-byte fixed-point contributions, large ones the
-     * 8-byte doubles (converted when subtracted): filling those is mostly
-     * cache misses, and 12 bytes an entry instead of 20 made SO(3) 8000 ->
-     * 200 8% and 3-D 16k 13% faster, while small ones (2048 points, in
-     * cache) were 6% slower that way. The block: contributions, the lists'
-     * starts, their ids (in falling alignment). */
-    J.wide = np <= PAIRS_WIDE;
-    J.coarse = coarse ? (J.wide ? 1 : 2) : 0;
-    J.short_ids = coarse && m <= 65536;
-    size_t per = coarse ? sizeof(uint32_t) : J.wide ? sizeof(pdsi_weight) : sizeof(double);
-    size_t id_bytes = J.short_ids ? sizeof(uint16_t) : sizeof(int32_t);
-    size_t bytes = per * (size_t)(2 * np) + sizeof(int64_t) * (size_t)(m + 1) +
-                   id_bytes * (size_t)(2 * np) + 16;
-    char *block = J.failed ? NULL : pdsi_ws_take(ws, PDSI_WS_LISTS, bytes);
+    char *block = lay_out(L, &J, coarse, np, ws);
     if (!block) {
         give_scratch(ws, &J);
         return 0;
     }
-    int64_t *start = (int64_t *)(block + per * (size_t)(2 * np));
-    J.ids = start + m + 1;
-    J.c = block;
     L->lists_block = block;
-    /* list starts; the crossing entries first (from the earlier parts, in
-     * part order: smaller points), then the own part's */
-    J.pos = counts + m;
-    int64_t at = 0;
-    for (int p = 0; p < J.nparts; ++p) {
-        for (int32_t k = J.part[p].k0; k < J.part[p].k1; ++k) {
-            start[k] = at;
-            for (int q = 0; q < p; ++q) {
-                int32_t x = J.part[q].xcnt[k - J.part[q].k1];
-                J.part[q].xcnt[k - J.part[q].k1] = (int32_t)at;
-                at += x;
-            }
-            J.pos[k] = (int32_t)at;
-            at += counts[k];
-        }
-    }
-    start[m] = at;
     /* phase 2: the lists and weights; then the crossing weights */
     pdsi_parallel(L->opt, J.nparts, 1, fill_task, &J);
     for (int p = 0; p + 1 < J.nparts; ++p) {
@@ -428,7 +443,7 @@ int pdsi_weigh_pairs(pdsi_level *L, int coarse) {
             for (int64_t b = P->k1; b < m; ++b) pdsi_w_add(&L->w[b], P->xw[b - P->k1]);
         }
     }
-    L->list_start = start;
+    L->list_start = J.start;
     L->list_ids = J.short_ids ? NULL : (int32_t *)J.ids;
     L->list_ids16 = J.short_ids ? (uint16_t *)J.ids : NULL;
     L->list_c = !coarse && J.wide ? (pdsi_weight *)block : NULL;

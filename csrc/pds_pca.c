@@ -16,7 +16,8 @@
  * so the frame and the rotated points do not depend on the thread count. The
  * rotation is used only when it helps: when the variance the grid cannot see
  * (outside its three axes) drops to at most half. */
-#include "pds_internal.h"
+#include "pds_problem.h"
+#include "pds_grid.h"
 
 #include <float.h>
 #include <string.h>

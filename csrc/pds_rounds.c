@@ -48,23 +48,9 @@
  * So the rounds remove the same points as the sequential run with the same
  * removal keys, whatever the threads; by (a) sorting the removals by key
  * descending gives the run's order. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 #include <string.h>
-#ifdef PDS_ROUNDS_STATS
-#include <stdio.h>
-#include <time.h>
-static double stats_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-#define TIC(v) double v = stats_now()
-#define TOC(acc, v) acc += stats_now() - v
-#else
-#define TIC(v)
-#define TOC(acc, v)
-#endif
 
 /* see pdsi_rounds: when rounds stop paying */
 #define POOR_ROUNDS 4
@@ -230,7 +216,7 @@ static void test_task(void *task, int64_t b, int64_t e) {
 PDSI_INLINE void subtract_block(rounds *R, int64_t b, int64_t e, int D) {
     pdsi_level *L = R->L;
     /* a call given the whole range runs alone: plain updates suffice */
-    int atomic = L->parallel && !(b == 0 && e == R->nmaxima);
+    int atomic = L->opt->parallel_for && !(b == 0 && e == R->nmaxima);
     for (int64_t i = b; i < e; ++i) {
         int32_t x = R->maxima[i];
         /* record and mark it; no other point removed in this round is a
@@ -426,10 +412,6 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
     R.nmax = malloc(sizeof(int64_t) * (size_t)nblk_max);
     R.nkeys = m < 8 * SAMPLE + 8 ? m : 8 * SAMPLE + 8;
     R.keys = malloc(sizeof(key) * (size_t)R.nkeys);
-#ifdef PDS_ROUNDS_STATS
-    int64_t phases = 0, nrounds = 0, tests = 0;
-    double t_sel = 0, t_test = 0, t_scat = 0, t_sub = 0;
-#endif
     if (!R.cand || !R.next || !R.maxima || !R.blocker || !R.flag || !R.live || !R.live2 || !R.lblk ||
         !R.nkeep || !R.nmax || !R.keys) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
@@ -446,12 +428,11 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
      * the sequential heap (the caller), which gives the same result. */
     int poor = 0;
     while (*left > tail) {
-        if (L->opt->cancel && *L->opt->cancel) {
+        if (pdsi_cancelled(L->opt)) {
             st = pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
             goto done;
         }
         if (R.ncand == 0) {
-            TIC(t0);
             int64_t live = m - (R.count - first);
             int64_t want = (int64_t)((double)live * R.frac);
             int ok = choose_threshold(&R, want > 0 ? want : 1, *left, live);
@@ -459,51 +440,32 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
                 st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
                 goto done;
             }
-            TOC(t_sel, t0);
             if (!ok) break;
-#ifdef PDS_ROUNDS_STATS
-            phases++;
-#endif
         }
-#ifdef PDS_ROUNDS_STATS
-        nrounds++;
-        tests += R.ncand;
-#endif
         int64_t tested = R.ncand;
         int64_t nblk = (R.ncand + BLOCK - 1) / BLOCK;
-        TIC(t1);
         pdsi_parallel(L->opt, nblk, TEST_GRAIN, test_task, &R);
-        TOC(t_test, t1);
         /* each block left its kept candidates and maxima at its own start:
          * close the gaps (in block order, so the order is the same for any
          * threads) */
-        TIC(t2);
         int64_t k = 0, q = 0;
         for (int64_t b = 0; b < nblk; ++b) {
             if (k != b * BLOCK) memmove(R.next + k, R.next + b * BLOCK, sizeof(int32_t) * (size_t)R.nkeep[b]);
             if (q != b * BLOCK) memmove(R.maxima + q, R.maxima + b * BLOCK, sizeof(int32_t) * (size_t)R.nmax[b]);
             k += R.nkeep[b], q += R.nmax[b];
         }
-        TOC(t_scat, t2);
-        TIC(t3);
         int32_t *t = R.cand;
         R.cand = R.next, R.next = t;
         R.ncand = k;
         R.nmaxima = q;
         /* marks and records the maxima, and subtracts their contributions */
         pdsi_parallel(L->opt, q, SUBTRACT_GRAIN, subtract_task, &R);
-        TOC(t_sub, t3);
         R.count += q;
         *left -= q;
         poor = tested > POOR_MIN_TESTS && tested > POOR_RATIO * q ? poor + 1 : 0;
         if (poor >= POOR_ROUNDS) break;
     }
 done:
-#ifdef PDS_ROUNDS_STATS
-    fprintf(stderr, "rounds: %lld phases, %lld rounds, %lld tests, left %lld\n", (long long)phases,
-            (long long)nrounds, (long long)tests, (long long)*left);
-    fprintf(stderr, "select %.3f test %.3f scatter %.3f subtract %.3f s\n", t_sel, t_test, t_scat, t_sub);
-#endif
     *count = R.count;
     free(R.cand);
     free(R.next);

@@ -1,6 +1,6 @@
 /* pds_scan.c - the candidate scan and the contributions, vectorized.
  *
- * Both weight passes (pds_pairs.c, each pair once; pds_eliminate.c, each
+ * Both weight passes (pds_pairs.c, each pair once; pds_weights.c, each
  * point its own) test runs of grid candidates against d_max and turn the
  * keys of the neighbours into contributions. On x86-64, SSE2 (part of every
  * x86-64 CPU) does two candidates or two contributions at a time with the
@@ -8,30 +8,18 @@
  * minimum, maximum, division, products and sums are exactly rounded in each
  * lane), so the bits, and the selections, are the same on every machine;
  * elsewhere the scalar code runs. */
-#include "pds_internal.h"
+#include "pds_state.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__GNUC__) && defined(__x86_64__)
-#define PDSI_WIDE 1
+#if PDSI_WIDE_BUILD
 #include <immintrin.h>
 #define WIDE_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,popcnt")))
-#else
-#define PDSI_WIDE 0
 #endif
 
-int pdsi_cpu_wide(void) {
-#if PDSI_WIDE
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512dq");
-#else
-    return 0;
-#endif
-}
-
-#if PDSI_WIDE
-/* AVX-512, chosen at run time (pdsi_cpu_wide): eight candidates a vector.
+#if PDSI_WIDE_BUILD
+/* AVX-512, chosen at run time (pdsi_wide): eight candidates a vector.
  * Their coordinates (rows of D doubles) are loaded as D vectors and
  * transposed into one vector per coordinate by permutes; the key is then
  * the same operations in the same order as pdsi_pair_key's (0 + t_0^2 +
@@ -95,7 +83,7 @@ PDSI_LOAD_T(4)
 /* candidates j of the nr ranges r (pairs of [begin, end)) of point xk (its
  * negation when plus: so3's second image), j >= from and j != skip; records
  * appended at np; returns the new count. One set-up for all of a point's
- * ranges (a call a range was a tenth of a 2048-point problem). */
+ * ranges (a call a range costs a small level dearly). */
 #define PDSI_SCAN_WIDE(D, NAME, LOAD)                                                        \
     WIDE_TARGET static int64_t NAME(const double *x, int64_t stride, const double *xk,       \
                                               const double *per, double lim, int plus,       \
@@ -134,8 +122,7 @@ PDSI_LOAD_T(4)
                 _mm256_storeu_si256((__m256i *)(pb + np), _mm256_maskz_compress_epi32(in, ids)); \
                 if (cnt) {                                                                  \
                     /* the found candidates' counts: consecutive, so one masked \
-                     * add (the pass that did it afterwards was 4% of a 2-D    \
-                     * 2048-point problem) */                                  \
+                     * add (cheaper than a pass over the pairs afterwards) */  \
                     __m256i c_ = _mm256_maskz_loadu_epi32(in, cnt + j);                      \
                     c_ = _mm256_add_epi32(c_, _mm256_set1_epi32(1));                        \
                     _mm256_mask_storeu_epi32(cnt + j, in, c_);                              \
@@ -253,7 +240,7 @@ PDSI_SMALLEST_WIDE(4)
 
 int pdsi_smallest_keys(const pdsi_space *s, const double *x, int64_t m, int d, int64_t i,
                        int64_t k2, double *low) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (s->wide && s->images == 1) {
         if (d == 2) return smallest2(x, m, i, k2, low), 1;
         if (d == 3) return smallest3(x, m, i, k2, low), 1;
@@ -350,7 +337,7 @@ PDSI_INLINE int64_t scan_scalar(const pdsi_level *L, int d, const double *xk, in
     const double lim = L->s->search2, *per = L->s->period;
     if (L->gx) {
         /* d > 8 in a principal-axes frame (pdsi_level_key). A loop of its
-         * own: testing L->gx per candidate made 5-D 30k 4-6% slower */
+         * own: testing L->gx per candidate would slow every other scan */
         for (; j < j1; ++j) {
             double key = pdsi_level_key(L, xk, j, d, im);
             ids[n] = j;
@@ -395,7 +382,7 @@ static int64_t scan_narrow(const pdsi_level *L, const double *xk, int im, int32_
 }
 
 int pdsi_scan_is_wide(const pdsi_level *L) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     int d = L->d;
     return L->s->wide && ((d == 2 || d == 3) ? L->s->images == 1
                           : d == 4 ? (L->s->images == 1 || L->s->search2 < 2.0)
@@ -409,7 +396,7 @@ int pdsi_scan_is_wide(const pdsi_level *L) {
 int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const int32_t *r, int nr,
                          int32_t from, int32_t skip, int32_t *ids, double *keys, int64_t n,
                          int32_t *cnt) {
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (L->s->wide) {
         const double lim = L->s->search2, *per = L->s->period, *xs = L->xs;
         int d = L->d;
@@ -445,7 +432,7 @@ int64_t pdsi_scan_ranges(const pdsi_level *L, const double *xk, int im, const in
  * lane, so the bits are those of the scalar code; otherwise one by one. */
 void pdsi_scale_contributions(const pdsi_space *s, double *key, int64_t np) {
     int64_t t = 0;
-#if PDSI_WIDE
+#if PDSI_WIDE_BUILD
     if (s->wide && s->alpha_int == 8) t = scale8_wide(s, key, np);
 #endif
 #if defined(__SSE2__)

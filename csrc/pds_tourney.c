@@ -16,7 +16,7 @@
  * depends on the data: on small levels this replaced a lazy 4-ary heap whose
  * sifts (several per removal, each mispredicting at every level) took half
  * of the elimination time. */
-#include "pds_internal.h"
+#include "pds_queue.h"
 
 int pdsi_tourney_init(pdsi_tourney *t, int64_t n, pds_workspace *ws) {
     int64_t size = 1;

@@ -6,9 +6,9 @@
  * neighbour lists, the tournament tree) then live in its slots: each slot
  * grows to the largest size asked for and is kept until pds_workspace_free.
  * Without one, every call allocates and frees them: several large blocks
- * freed at once made glibc trim its heap after each call and fault the same
- * pages in again on the next (9,000 page faults in a 64 ms SO(3) call). */
-#include "pds_internal.h"
+ * freed at once make glibc trim its heap after each call and fault the same
+ * pages in again on the next (thousands of page faults a call). */
+#include "pds_weight.h"
 
 struct pds_workspace {
     void *slot[PDSI_WS_SLOTS];
@@ -55,4 +55,25 @@ void *pdsi_ws_grow(pds_workspace *ws, int slot, void *p, size_t bytes) {
 
 void pdsi_ws_give(pds_workspace *ws, void *p) {
     if (!ws) free(p);
+}
+
+size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt) {
+    if (m < 1 || d < 1 || n < 1) return 0;
+    size_t M = (size_t)m;
+    size_t per_point = (size_t)d * sizeof(double) /* points in cell order          */
+                       + 3 * sizeof(int32_t)       /* order, cell of each, grid cell */
+                       + sizeof(pdsi_weight)       /* weight                         */
+                       + 2                         /* removed, kept flags            */
+                       + sizeof(int32_t)           /* input index (ties)             */
+                       + sizeof(int32_t *) + sizeof(int32_t) /* neighbour list head  */
+                       + 7 * sizeof(int32_t) + 2   /* rounds: candidates, blockers,
+                                                      live lists, candidate flags    */
+                       + 2 * sizeof(int64_t);      /* removal records, kept ids      */
+    /* so3/sphere: unit rows; d > 3: the principal frame, and for d > 8 the
+     * same in cell order */
+    if ((opt && opt->metric != PDS_METRIC_EUCLIDEAN) || d > 3) per_point += (size_t)d * sizeof(double);
+    if (d > 8) per_point += (size_t)d * sizeof(double);
+    /* The neighbour lists are not counted: they are optional, kept only when
+     * they fit beside this (and under max_memory); else the grid is rescanned. */
+    return M * per_point + (8 * 32768 + 8) * 16;
 }

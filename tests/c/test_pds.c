@@ -218,6 +218,40 @@ static void test_lattice_ties_in_more_dimensions(void) {
     }
 }
 
+/* The portable option: the kernels pds_cpu_path names, and the same indices
+ * either way (euclidean, so3 and sphere, serial and progressive). */
+static void test_portable(void) {
+    const char *path = pds_cpu_path(NULL);
+    CHECK(strcmp(path, "avx512") == 0 || strcmp(path, "portable") == 0);
+    pds_options o;
+    pds_options_init(&o);
+    CHECK(strcmp(pds_cpu_path(&o), path) == 0);
+    o.portable = 1;
+    CHECK(strcmp(pds_cpu_path(&o), "portable") == 0);
+    enum { M = 3000, N = 300 };
+    static const struct {
+        pds_metric metric;
+        int d, progressive;
+    } cases[] = {{PDS_METRIC_EUCLIDEAN, 2, 0}, {PDS_METRIC_EUCLIDEAN, 3, 1},
+                 {PDS_METRIC_EUCLIDEAN, 4, 0}, {PDS_METRIC_SO3, 4, 0},
+                 {PDS_METRIC_SPHERE, 3, 1}};
+    double *x = malloc(sizeof(double) * M * 4);
+    int64_t wide[N], portable[N];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+        int d = cases[c].d;
+        for (int64_t i = 0; i < (int64_t)M * d; ++i) x[i] = urand() - 0.5;
+        pds_options_init(&o);
+        o.metric = cases[c].metric;
+        o.progressive = cases[c].progressive;
+        pds_error e;
+        CHECK(pds_eliminate(x, M, d, N, &o, wide, &e) == PDS_OK);
+        o.portable = 1;
+        CHECK(pds_eliminate(x, M, d, N, &o, portable, &e) == PDS_OK);
+        CHECK(memcmp(wide, portable, sizeof wide) == 0);
+    }
+    free(x);
+}
+
 int main(void) {
     test_quality_and_count(2, 0.70);
     test_quality_and_count(3, 0.65);
@@ -228,6 +262,7 @@ int main(void) {
     test_progressive_n_close_to_m();
     test_too_dense();
     test_lattice_ties_in_more_dimensions();
+    test_portable();
     if (failures) {
         printf("%d failed\n", failures);
         return 1;

@@ -23,9 +23,9 @@ static int valid(const int64_t *out, int64_t m, int64_t n) {
     return ok;
 }
 
-/* Fuzzer crash 1: a denormal radius made ext / d_max infinite and the grid's
- * cell count NaN (a float-to-int conversion out of range). A tiny d_max is now
- * refused; a d_max far below a huge extent must still build a sane grid. */
+/* A denormal radius makes ext / d_max infinite, and the grid's cell count
+ * must not become NaN (a float-to-int conversion out of range): a tiny d_max
+ * is refused; a d_max far below a huge extent must still build a sane grid. */
 static void test_grid_extreme_ratio(void) {
     double x[8] = {0.0, 0.0, 1e300, 0.0, 5e299, 0.0, 1.0, 0.0}; /* on a line */
     int64_t out[2];
@@ -40,8 +40,8 @@ static void test_grid_extreme_ratio(void) {
     CHECK(valid(out, 4, 2));
 }
 
-/* Fuzzer crash 2: progressive order with n > M / 2 wrote past the buffer of
- * removed ids (its size was M - n + 1, a level removes up to n / 2 + 1). */
+/* Progressive order with n > M / 2: a level removes up to n / 2 + 1 points,
+ * more than M - n; the buffer of removed ids must hold them. */
 static void test_progressive_n_near_m(void) {
     for (int64_t m = 1; m <= 40; ++m) {
         double *x = malloc(sizeof(double) * 2 * (size_t)m);
@@ -65,8 +65,8 @@ static void test_progressive_n_near_m(void) {
     }
 }
 
-/* Fuzzer crash 3: radius = DBL_MAX made d_max = Inf, d_min NaN and the fixed
- * point weights overflow int64. Refused now, naming the radius. */
+/* radius = DBL_MAX would make d_max = Inf, d_min NaN and the fixed-point
+ * weights overflow: refused, naming the radius. */
 static void test_huge_radius(void) {
     double x[6] = {0, 0, 1, 1, 0.5, 0.2};
     int64_t out[2];

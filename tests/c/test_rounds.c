@@ -1,9 +1,11 @@
 /* Tests of the exact parallel elimination (pds_rounds.c): the rounds give the
  * same indices, in the same order, as the sequential heap run alone, for any
- * way a parallel-for splits and orders its ranges. Uses the internal entry
- * pdsi_eliminate_tail, which sets how many removals go to the sequential run
- * and whether small levels may take the serial path (pds_pairs.c). */
-#include "pds_internal.h"
+ * way a parallel-for splits and orders its ranges. Uses the testing entry
+ * pdsi_eliminate_testing, which sets how many removals go to the sequential
+ * run and which other paths a level takes (pds_testing.h). */
+#include "pds_queue.h"
+#include "pds_space.h"
+#include "pds_testing.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,7 +56,8 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
     o->parallel_for = NULL;
     /* the reference: the sequential run alone on the tournament tree, after
      * the parallel weight pass */
-    CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, PDSI_TREE_ONLY, ref, &e) == PDS_OK);
+    const pdsi_testing tree = {.tail = INT64_MAX, .no_serial = 1, .tree_only = 1};
+    CHECK(pdsi_eliminate_testing(x, m, d, n, o, &tree, ref, &e) == PDS_OK);
     /* the same on the bucket queue (falling back to the tree when its
      * buckets crowd), then the serial path of small levels (each pair once)
      * where it applies, with either */
@@ -62,13 +65,22 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
     /* (and the serial path on exact weights without the coarse run, and
      * with it where it is not used: 1-D, lattices; there it gives up, at
      * once or near the end, and the level runs again on exact weights) */
-    static const int paths[7] = {0, PDSI_SERIAL, PDSI_SERIAL | PDSI_TREE_ONLY,
-                                 PDSI_SERIAL | PDSI_NARROW, PDSI_NARROW,
-                                 PDSI_SERIAL | PDSI_EXACT, PDSI_SERIAL | PDSI_COARSE};
+    static const struct {
+        pdsi_testing t;
+        int portable;
+    } paths[7] = {{{.tail = INT64_MAX, .no_serial = 1}, 0},
+                  {{.tail = INT64_MAX}, 0},
+                  {{.tail = INT64_MAX, .tree_only = 1}, 0},
+                  {{.tail = INT64_MAX}, 1},
+                  {{.tail = INT64_MAX, .no_serial = 1}, 1},
+                  {{.tail = INT64_MAX, .exact = 1}, 0},
+                  {{.tail = INT64_MAX, .coarse = 1}, 0}};
     for (int p = 0; p < 7; ++p) {
-        CHECK(pdsi_eliminate_tail(x, m, d, n, o, INT64_MAX, paths[p], got, &e) == PDS_OK);
+        o->portable = paths[p].portable;
+        CHECK(pdsi_eliminate_testing(x, m, d, n, o, &paths[p].t, got, &e) == PDS_OK);
+        o->portable = 0;
         int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
-        if (!same) fprintf(stderr, "%s: path %d differs\n", what, paths[p]);
+        if (!same) fprintf(stderr, "%s: path %d differs\n", what, p);
         CHECK(same);
     }
     for (int mode = -1; mode < 3; ++mode) {
@@ -76,7 +88,8 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
         o->parallel_for = mode < 0 ? NULL : odd_for;
         o->parallel_user = &om;
         for (int64_t tail = 0; tail <= 5; tail += 5) {
-            CHECK(pdsi_eliminate_tail(x, m, d, n, o, tail, 0, got, &e) == PDS_OK);
+            const pdsi_testing rounds = {.tail = tail, .no_serial = 1};
+            CHECK(pdsi_eliminate_testing(x, m, d, n, o, &rounds, got, &e) == PDS_OK);
             int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
             if (!same) fprintf(stderr, "%s: mode %d tail %lld differs\n", what, mode, (long long)tail);
             CHECK(same);
@@ -84,7 +97,8 @@ static void compare(const char *what, const double *x, int64_t m, int d, int64_t
         CHECK(pds_eliminate(x, m, d, n, o, got, &e) == PDS_OK);
         CHECK(memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0);
         /* the serial pair pass in parts, on levels of any size */
-        CHECK(pdsi_eliminate_tail(x, m, d, n, o, 0, PDSI_SERIAL | PDSI_PARTS, got, &e) == PDS_OK);
+        const pdsi_testing parts = {.parts = 1};
+        CHECK(pdsi_eliminate_testing(x, m, d, n, o, &parts, got, &e) == PDS_OK);
         int same = memcmp(ref, got, sizeof(int64_t) * (size_t)n) == 0;
         if (!same) fprintf(stderr, "%s: mode %d in parts differs\n", what, mode);
         CHECK(same);
@@ -211,7 +225,7 @@ static void test_metric(pds_metric metric, int d, int64_t m, int64_t n) {
  * views, 30% uniform. With the uniform domain's radius every point of a
  * view's cluster neighbours every other, and the points near its middle
  * weigh nearly the same: the coarse run's buckets crowd and are refined
- * (coarse_tail), which must not change the removals. */
+ * (pdsi_coarse_run), which must not change the removals. */
 static void test_clustered_so3(int64_t m, int64_t n) {
     double *x = malloc(sizeof(double) * (size_t)(m * 4));
     double view[4][4];
@@ -414,7 +428,7 @@ static void test_buckets_coarse(void) {
         /* nearly equal bounds crowd a bucket: past the budget the pop says
          * so (the queue intact); refined (64 times finer: a point a bucket
          * here) and refilled with the points left, the pops go on in the
-         * same order (coarse_tail does this) */
+         * same order (pdsi_coarse_run does this) */
         if (n > 100) {
             for (int64_t i = 0; i < n; ++i) {
                 a[i] = ((uint64_t)1 << 40) + ((uint64_t)((i * 7919) % n) << 30);
@@ -447,7 +461,7 @@ static void test_buckets_coarse(void) {
             CHECK(refined == 1);
             CHECK(pops == n);
             /* past the finest buckets allowed: refused, the queue left as
-             * it was (coarse_tail then stretches the budget once) */
+             * it was (pdsi_coarse_run then stretches the budget once) */
             int more = 0;
             while (pdsi_buckets_refine(&b, n, NULL)) more++;
             CHECK(more <= 2 && b.head != NULL && b.nb <= ((int64_t)1 << 20));

@@ -26,7 +26,7 @@
  * Build and run: tests/fuzz/run.sh [seconds]. */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "pds.h"
-#include "pds_internal.h" /* pdsi_eliminate_tail: the parallel path on small inputs */
+#include "pds_testing.h" /* pdsi_eliminate_testing: the parallel path on small inputs */
 
 #include <float.h>
 #include <math.h>
@@ -340,7 +340,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the result depends on the parallel-for");
             /* the parallel path (never the serial one) gives the same indices */
-            st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, 0, again, &e2);
+            const pdsi_testing rounds = {.no_serial = 1};
+            st2 = pdsi_eliminate_testing(px, m, d, n, &o2, &rounds, again, &e2);
             REQUIRE(st2 == PDS_OK, "status %d on the parallel path: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the parallel path differs from the serial one");
@@ -349,7 +350,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             pds_options o3 = o2;
             o3.parallel_for = reverse_parallel_for;
             o3.parallel_user = &calls;
-            st2 = pdsi_eliminate_tail(px, m, d, n, &o3, 0, PDSI_SERIAL | PDSI_PARTS, again, &e2);
+            const pdsi_testing parts = {.parts = 1};
+            st2 = pdsi_eliminate_testing(px, m, d, n, &o3, &parts, again, &e2);
             REQUIRE(st2 == PDS_OK, "status %d in parts: %s", (int)st2, e2.message);
             REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
                     "the pair pass in parts differs");
@@ -357,13 +359,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              * exact weights (no coarse run), and with the coarse run also
              * where it is not used (1-D, lattices) */
             static const struct {
-                int flags;
+                pdsi_testing t;
                 const char *what;
-            } serial_runs[] = {{PDSI_SERIAL | PDSI_TREE_ONLY, "the tree alone"},
-                               {PDSI_SERIAL | PDSI_EXACT, "exact weights"},
-                               {PDSI_SERIAL | PDSI_COARSE, "the coarse run forced"}};
+            } serial_runs[] = {{{.tree_only = 1}, "the tree alone"},
+                               {{.exact = 1}, "exact weights"},
+                               {{.coarse = 1}, "the coarse run forced"}};
             for (size_t v = 0; v < sizeof serial_runs / sizeof serial_runs[0]; ++v) {
-                st2 = pdsi_eliminate_tail(px, m, d, n, &o2, 0, serial_runs[v].flags, again, &e2);
+                st2 = pdsi_eliminate_testing(px, m, d, n, &o2, &serial_runs[v].t, again, &e2);
                 REQUIRE(st2 == PDS_OK, "status %d with %s: %s", (int)st2, serial_runs[v].what,
                         e2.message);
                 REQUIRE(memcmp(again, out, sizeof(int64_t) * (size_t)n) == 0,
