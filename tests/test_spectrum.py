@@ -207,3 +207,49 @@ def test_covering_radius_bad_points():
         covering_radius(torch.tensor([[0.0], [1.0], [float("inf")]]), [0])
     with pytest.raises(ValueError, match=r"nonzero rows, got points\[1\] = 0"):
         covering_radius(torch.tensor([[1.0, 0, 0], [0, 0, 0]]), [0], metric="sphere")
+
+
+@pytest.mark.parametrize("d,bins", [(1, 40), (2, 9), (3, 4)])
+def test_spectrum_is_the_same_in_small_chunks(monkeypatch, d, bins):
+    """Chunks of first-axis frequencies and of points (forced tiny here) only
+    split the sums: the result agrees with the one-chunk computation."""
+    import torch_poisson.quality as quality
+
+    x = torch.rand(300, d, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    whole = spectrum(x, bins=bins)
+    monkeypatch.setattr(quality, "_CHUNK_BYTES", 16 * (2 * bins + 1) ** (d - 1) * 3)
+    parts = spectrum(x, bins=bins)
+    torch.testing.assert_close(parts.power, whole.power, rtol=0, atol=1e-12)
+    torch.testing.assert_close(parts.anisotropy, whole.anisotropy, rtol=0, atol=1e-9, equal_nan=True)
+    monkeypatch.setattr(quality, "_COVER_CHUNK_BYTES", 1)  # one row per block
+    idx = torch.arange(0, 300, 7)
+    assert covering_radius(x, idx) == brute_cover(x.numpy(), x[idx].numpy())
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import torch_poisson.quality as quality
+
+    torch.manual_seed(0)
+    globs = {"torch": torch, "poisson_disk": poisson_disk, "sample_elimination": sample_elimination,
+             "spectrum": spectrum, "covering_radius": covering_radius}
+    for fn in (quality.spectrum, quality.covering_radius):
+        runner = doctest.DocTestRunner()
+        for test in doctest.DocTestFinder().find(fn, globs=globs):
+            runner.run(test)
+        assert runner.failures == 0 and runner.tries >= 2, fn.__name__
+
+
+def test_spectra_figure_draws_each_set(tmp_path):
+    from torch_poisson.plots import spectra_figure
+
+    g = torch.Generator().manual_seed(0)
+    sets = [("random", torch.rand(300, 2, generator=g)), ("Poisson", poisson_disk(300, generator=g))]
+    fig = spectra_figure(sets, title="t", path=str(tmp_path / "s.png"))
+    assert (tmp_path / "s.png").stat().st_size > 10_000
+    bottom = [ax for ax in fig.axes if ax.get_xlabel() == "|f|"]
+    assert len(bottom) == 2
+    for ax, (_, pts) in zip(bottom, sets):  # the curves drawn are spectrum's
+        want = spectrum(pts, bounds=UNIT2)
+        np.testing.assert_allclose(ax.lines[-1].get_ydata(), want.power.numpy())
