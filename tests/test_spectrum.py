@@ -253,3 +253,10 @@ def test_spectra_figure_draws_each_set(tmp_path):
     for ax, (_, pts) in zip(bottom, sets):  # the curves drawn are spectrum's
         want = spectrum(pts, bounds=UNIT2)
         np.testing.assert_allclose(ax.lines[-1].get_ydata(), want.power.numpy())
+
+
+def test_spectra_figure_refuses_other_dimensions():
+    from torch_poisson.plots import spectra_figure
+
+    with pytest.raises(ValueError, match=r"2-D points \(n, 2\), got '3d' of shape \(10, 3\)"):
+        spectra_figure([("3d", torch.rand(10, 3))])

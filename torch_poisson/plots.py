@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
-from .ops import BoundsLike, poisson_disk
+from .ops import BoundsLike, _as_bounds, poisson_disk
 from .quality import _periodogram, _unit_box, min_distance, spectrum
 
 
@@ -23,7 +23,7 @@ def spectra_figure(sets: Sequence[Tuple[str, torch.Tensor]], *, bounds: BoundsLi
     Args:
         sets: (title, points (n, 2)) pairs, one per column.
         bounds: the box the points lie in, as :func:`torch_poisson.spectrum`
-            takes it; default the unit square.
+            takes it (None: each set's bounding box); default the unit square.
         bins: the largest |f| shown; default spectrum's for the first set.
         title: the figure's title, if any.
         path: if given, the figure is saved there (PNG, SVG, ... by suffix).
@@ -42,11 +42,15 @@ def spectra_figure(sets: Sequence[Tuple[str, torch.Tensor]], *, bounds: BoundsLi
                              gridspec_kw={"height_ratios": [5, 5, 2.6]})
     for col, (label, pts) in enumerate(sets):
         p = pts.detach().to("cpu", torch.float64)
+        if p.dim() != 2 or p.shape[1] != 2:
+            raise ValueError(f"spectra_figure: each set must be 2-D points (n, 2), got {label!r} of shape "
+                             f"{tuple(p.shape)}")
         s = spectrum(p, bounds=bounds, bins=bins)
         bins = s.frequency.numel()  # the first set's default for every column
         ax = axes[0, col]
         ax.scatter(p[:, 0].numpy(), p[:, 1].numpy(), s=2, c="black", linewidths=0)
-        b = torch.as_tensor(bounds, dtype=torch.float64)
+        b = _as_bounds(bounds, 2)
+        b = torch.stack([p.amin(0), p.amax(0)]) if b is None else b
         ax.set_xlim(b[0, 0].item(), b[1, 0].item())
         ax.set_ylim(b[0, 1].item(), b[1, 1].item())
         ax.set_aspect("equal")

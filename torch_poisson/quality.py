@@ -274,7 +274,8 @@ def spectrum(points: torch.Tensor, *, bounds: BoundsLike = None, bins: Optional[
             frequency of the mean spacing, past a Poisson set's peak.
 
     Cost: about n (B + 1) (2B + 1)^(d - 1) complex multiply-adds, in chunks of
-    at most 32 MiB of temporaries: 2,000 2-D points to |f| <= 64 take about
+    about 32 MiB of temporaries (at least the (2B + 1)^(d - 1) sums of one
+    first-axis frequency): 2,000 2-D points to |f| <= 64 take about
     25 ms on one CPU core, 100,000 about 1.3 s; 2,000 3-D points to the
     default |f| <= 26 about 0.3 s.
 
