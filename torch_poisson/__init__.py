@@ -14,10 +14,11 @@ from ._load import load_ops_library
 load_ops_library()
 
 from .ops import estimate_radius, poisson_disk, sample_elimination  # noqa: E402
-from .quality import max_radius, min_distance, relative_radius  # noqa: E402
+from .quality import Spectrum, covering_radius, max_radius, min_distance, relative_radius, spectrum  # noqa: E402
 
 __all__ = [
     "sample_elimination", "poisson_disk", "max_radius", "relative_radius", "min_distance", "estimate_radius",
+    "spectrum", "Spectrum", "covering_radius",
 ]
 __version__ = "0.1.0"
 

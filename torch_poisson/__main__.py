@@ -2,8 +2,9 @@
 
 Draws 16,000 uniform candidates in the unit square, keeps 2,000 of them twice
 (a random subset, and torch_poisson's Poisson disk subset), prints a table
-(time, relative radius rho, mean nearest-neighbour distance) and writes a PNG
-with the two subsets side by side. Then the same for rotations (8,000 random
+(time, relative radius rho, mean nearest-neighbour distance, covering radius
+of the candidates, low-frequency power) and writes a PNG with the two subsets
+side by side and their spectra under them. Then the same for rotations (8,000 random
 unit quaternions -> 200, the SO(3) metric) and directions on the sphere, with
 a second PNG of random vs Poisson directions.
 """
@@ -43,36 +44,31 @@ def demo(out, n=2000, oversample=8, seed=0):
     t_pois = time.perf_counter() - t0
 
     rows = []
+    unit = ([0, 0], [1, 1])
+    low_bins = max(1, round(0.45 * n ** 0.5))  # |f| under half a Poisson set's peak (near 1.1 sqrt(n))
     for name, idx, t in (("random subset", rand_idx, t_rand), ("Poisson subset", pois_idx, t_pois)):
         pts = cand[idx]
         nn = _nearest_neighbour_distances(pts)
-        rho = torch_poisson.relative_radius(pts.double(), bounds=([0, 0], [1, 1]), periodic=True)
-        rows.append((name, t, rho, float(nn.mean()), pts))
+        rho = torch_poisson.relative_radius(pts.double(), bounds=unit, periodic=True)
+        cover = torch_poisson.covering_radius(cand.double(), idx, bounds=unit, periodic=True)
+        low = torch_poisson.spectrum(pts.double(), bounds=unit).power[:low_bins].mean().item()
+        rows.append((name, t, rho, float(nn.mean()), cover, low, pts))
 
     print(f"torch_poisson demo: {n} of {cand.shape[0]} uniform points in [0, 1)^2 (seed {seed})")
-    print(f"{'subset':<16} {'time [ms]':>10} {'rho':>8} {'mean NN dist':>14}")
-    for name, t, rho, nn, _ in rows:
-        print(f"{name:<16} {t * 1e3:>10.2f} {rho:>8.3f} {nn:>14.5f}")
+    print(f"{'subset':<16} {'time [ms]':>10} {'rho':>8} {'mean NN dist':>14} {'covering r':>11} {'low-f power':>12}")
+    for name, t, rho, nn, cover, low, _ in rows:
+        print(f"{name:<16} {t * 1e3:>10.2f} {rho:>8.3f} {nn:>14.5f} {cover:>11.5f} {low:>12.3f}")
     print("rho = smallest distance / (2 r_max): ~0.72 is excellent blue noise, ~0.01 is clumpy")
+    print(f"covering r = distance of the farthest candidate from the subset; low-f power = mean radial power "
+          f"over |f| <= {low_bins}: ~1 for random, far below for blue noise")
 
-    import matplotlib
+    from torch_poisson.plots import spectra_figure
 
-    matplotlib.use("Agg")
+    fig = spectra_figure([(f"{name}\nrho = {rho:.3f}, covering r = {cover:.4f}", pts)
+                          for name, t, rho, nn, cover, low, pts in rows],
+                         title=f"{n} of {cand.shape[0]} uniform points", path=out)
     import matplotlib.pyplot as plt
 
-    panels = list(rows)
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6.3))
-    for ax, (name, t, rho, nn, pts) in zip(axes, panels):
-        ax.scatter(pts[:, 0].numpy(), pts[:, 1].numpy(), s=3, c="black")
-        ax.set_title(f"{name}\nrho = {rho:.3f}, mean NN = {nn:.4f}")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(f"{n} of {cand.shape[0]} uniform points")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
     plt.close(fig)
     print(f"wrote {os.path.abspath(out)}")
     _rotations_and_directions(out, seed)

@@ -1,14 +1,88 @@
 """Pictures for the demo and the README (matplotlib, imported lazily).
 
->>> from torch_poisson.plots import sphere_directions_figure
+>>> from torch_poisson.plots import sphere_directions_figure, spectra_figure
 >>> fig = sphere_directions_figure(600, path="sphere.png")   # random vs Poisson
+>>> fig = spectra_figure([("random", torch.rand(2000, 2)), ("Poisson", poisson_disk(2000))], path="spectra.png")
 """
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 import torch
 
-from .ops import poisson_disk
-from .quality import min_distance
+from .ops import BoundsLike, _as_bounds, poisson_disk
+from .quality import _periodogram, _unit_box, min_distance, spectrum
+
+
+def spectra_figure(sets: Sequence[Tuple[str, torch.Tensor]], *, bounds: BoundsLike = ([0.0, 0.0], [1.0, 1.0]),
+                   bins: Optional[int] = None, title: Optional[str] = None, path: Optional[str] = None):
+    """One column per 2-D point set: the points, their periodogram (the
+    power at each integer frequency f, |f_k| <= bins, origin at the centre,
+    log grey scale: a blue noise set shows a dark disk ringed by a bright
+    annulus, a random set even noise) and the radially averaged power of
+    :func:`torch_poisson.spectrum` with its random level 1.
+
+    Args:
+        sets: (title, points (n, 2)) pairs, one per column.
+        bounds: the box the points lie in, as :func:`torch_poisson.spectrum`
+            takes it (None: each set's bounding box); default the unit square.
+        bins: the largest |f| shown; default spectrum's for the first set.
+        title: the figure's title, if any.
+        path: if given, the figure is saved there (PNG, SVG, ... by suffix).
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    fig, axes = plt.subplots(3, len(sets), figsize=(4.6 * len(sets), 10.8), squeeze=False,
+                             gridspec_kw={"height_ratios": [5, 5, 2.6]})
+    for col, (label, pts) in enumerate(sets):
+        p = pts.detach().to("cpu", torch.float64)
+        if p.dim() != 2 or p.shape[1] != 2:
+            raise ValueError(f"spectra_figure: each set must be 2-D points (n, 2), got {label!r} of shape "
+                             f"{tuple(p.shape)}")
+        s = spectrum(p, bounds=bounds, bins=bins)
+        bins = s.frequency.numel()  # the first set's default for every column
+        ax = axes[0, col]
+        ax.scatter(p[:, 0].numpy(), p[:, 1].numpy(), s=2, c="black", linewidths=0)
+        b = _as_bounds(bounds, 2)
+        b = torch.stack([p.amin(0), p.amax(0)]) if b is None else b
+        ax.set_xlim(b[0, 0].item(), b[1, 0].item())
+        ax.set_ylim(b[0, 1].item(), b[1, 1].item())
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(label)
+
+        image = torch.full((2 * bins + 1, 2 * bins + 1), float("nan"), dtype=torch.float64)
+        for f, power in _periodogram(_unit_box(p, bounds), bins):
+            i = f.long()
+            image[bins + i[:, 1], bins + i[:, 0]] = power
+            image[bins - i[:, 1], bins - i[:, 0]] = power  # P(-f) = P(f)
+        ax = axes[1, col]
+        ax.imshow(image.numpy(), cmap=plt.get_cmap("gray", 8), norm=LogNorm(vmin=1e-2, vmax=1e1), origin="lower",
+                  extent=(-bins - 0.5, bins + 0.5, -bins - 0.5, bins + 0.5), interpolation="nearest")
+        ax.set_title("periodogram P(f)", fontsize=10)
+        ax.set_xlabel("f_x")
+        ax.set_ylabel("f_y")
+
+        ax = axes[2, col]
+        ax.axhline(1.0, color="0.6", lw=1, ls="--")
+        ax.plot(s.frequency.numpy(), s.power.numpy(), color="tab:blue", lw=1.2)
+        ax.set_xlim(0, bins)
+        ax.set_ylim(0, 3)
+        ax.set_xlabel("|f|")
+        ax.set_ylabel("radial power")
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=80)
+    return fig
 
 
 def sphere_directions_figure(n: int = 600, *, seed: int = 0, path: Optional[str] = None):
