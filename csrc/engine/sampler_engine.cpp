@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "pds.h"
+#include "../torch/portable.h"
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -210,6 +211,8 @@ class Engine {
     // most 16 (the group is checked batch by batch)
     group_ = std::min<int64_t>(16, std::max<int64_t>(1, prefetch_ - num_threads_));
     pds_options_init(&opt_);
+    if (torch_poisson::portable_setting() < 0) throw py::value_error(torch_poisson::portable_error());
+    opt_.portable = torch_poisson::portable_setting();
     opt_.alpha = alpha;
     opt_.beta = beta;
     opt_.gamma = gamma;
@@ -560,6 +563,17 @@ PYBIND11_MODULE(_engine, m) {
       .def_property_readonly("threads_running", &Engine::threads_running)
       .def_property_readonly("num_batches", &Engine::num_batches)
       .def_property_readonly("position", &Engine::position);
+  m.def(
+      "cpu_path",
+      [] {
+        if (torch_poisson::portable_setting() < 0) throw py::value_error(torch_poisson::portable_error());
+        pds_options opt;
+        pds_options_init(&opt);
+        opt.portable = torch_poisson::portable_setting();
+        return std::string(pds_cpu_path(&opt));
+      },
+      "The core's kernels on this CPU for this process: \"avx512\" or \"portable\" "
+      "(TORCH_POISSON_PORTABLE=1 forces the portable ones).");
   m.def("draw_pool", &draw_pool, py::arg("n"), py::arg("k"), py::arg("seed"), py::arg("epoch"),
         py::arg("batch"), py::arg("rank"),
         "k distinct indices of [0, n), ascending, a pure function of (seed, epoch, batch, rank).");

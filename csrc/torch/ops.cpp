@@ -30,6 +30,7 @@
 
 #include "interrupt.h"
 #include "memory.h"
+#include "portable.h"
 #include "pds.h"
 
 // STD_TORCH_CHECK prefixes each message with the C++ function and the build
@@ -211,6 +212,9 @@ pds_options make_options(const char* op, int64_t d, const std::optional<Tensor>&
   // budget then takes the core's serial path, faster than the parallel one
   // run on one thread
   opt.parallel_for = torch::stable::get_num_threads() > 1 ? torch_parallel_for : nullptr;
+  const int portable = torch_poisson::portable_setting();
+  STD_TORCH_CHECK(portable >= 0, op, ": ", torch_poisson::portable_error());
+  opt.portable = portable;
   return opt;
 }
 
