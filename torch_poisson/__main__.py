@@ -85,7 +85,7 @@ def demo(out, n=2000, oversample=8, seed=0):
 
 
 def _rotations_and_directions(out, seed):
-    """Rotations (8000 -> 200, the first user's case) and sphere directions."""
+    """Rotations (8000 -> 200) and sphere directions."""
     import math
 
     import torch_poisson
