@@ -1,19 +1,21 @@
 """Builds torch_poisson: setuptools drives CMakeLists.txt, which finds LibTorch
-from the installed torch. Install with
+from the installed torch. The metadata lives in pyproject.toml. Install with
 
     pip install --no-build-isolation -e .
 
 inside an environment that already has torch (an isolated build would fetch
-another torch)."""
+another torch); `pip wheel --no-build-isolation --no-deps -w dist .` makes a
+wheel (tools/build_wheel.sh also repairs it to a manylinux tag)."""
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import Extension, find_packages, setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
+BUILD_INFO = "_build_info.py"
 
 
 class CMakeExtension(Extension):
@@ -25,7 +27,7 @@ class CMakeBuild(build_ext):
     def build_extension(self, ext):
         if ext.name == "torch_poisson._engine":
             return  # built next to _ops by the same CMake run (listed so it gets installed)
-        import torch  # noqa: F401 - must be importable: we build against it
+        import torch  # must be importable: we build against it
         import torch.utils
 
         try:
@@ -47,6 +49,11 @@ class CMakeBuild(build_ext):
             f"-DPython3_EXECUTABLE={sys.executable}",
             f"-DPDS_OPS_OUTPUT_NAME={stem}",
             "-DPDS_TESTS=OFF",
+            # libtorch_cpu is looked up in the installed torch next to this
+            # package (site-packages/torch/lib), never in the build machine's
+            # torch: a wheel loads with whatever torch the user has
+            "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
+            "-DCMAKE_INSTALL_RPATH=$ORIGIN/../torch/lib",
         ]
         if pybind11_dir:
             args.append(f"-Dpybind11_DIR={pybind11_dir}")
@@ -54,17 +61,23 @@ class CMakeBuild(build_ext):
         subprocess.check_call(["cmake", str(ROOT), *args], cwd=build)
         jobs = str(os.cpu_count() or 2)
         subprocess.check_call(["cmake", "--build", ".", "--config", cfg, "-j", jobs], cwd=build)
+        # the torch it was built against, for `python -m torch_poisson info`
+        (out / BUILD_INFO).write_text(
+            '"""Written by setup.py when the extension was built (not in git)."""\n'
+            f"TORCH_VERSION = {torch.__version__!r}\n"
+        )
+
+    def copy_extensions_to_source(self):
+        """An in-place or editable build copies the libraries into the source
+        tree; the build info goes with them."""
+        super().copy_extensions_to_source()
+        package_dir = self.get_finalized_command("build_py").get_package_dir("torch_poisson")
+        built = os.path.join(self.build_lib, "torch_poisson", BUILD_INFO)
+        self.copy_file(built, os.path.join(package_dir, BUILD_INFO), level=self.verbose)
 
 
 setup(
-    name="torch_poisson",
-    version="0.1.0",
-    description="Poisson disk (blue-noise) subsets of point sets for PyTorch: "
-    "weighted sample elimination in C, a torch operator, and DataLoader samplers",
-    packages=find_packages(include=["torch_poisson", "torch_poisson.*"]),
     ext_modules=[CMakeExtension("torch_poisson._ops"), CMakeExtension("torch_poisson._engine")],
     cmdclass={"build_ext": CMakeBuild},
-    python_requires=">=3.9",
-    install_requires=["torch>=2.10", "numpy"],
     zip_safe=False,
 )

@@ -1,4 +1,6 @@
-"""python -m torch_poisson demo: random subset vs Poisson subset, side by side.
+"""python -m torch_poisson demo | info
+
+demo: random subset vs Poisson subset, side by side.
 
 Draws 16,000 uniform candidates in the unit square, keeps 2,000 of them twice
 (a random subset, and torch_poisson's Poisson disk subset), prints a table
@@ -7,9 +9,13 @@ of the candidates, low-frequency power) and writes a PNG with the two subsets
 side by side and their spectra under them. Then the same for rotations (8,000 random
 unit quaternions -> 200, the SO(3) metric) and directions on the sphere, with
 a second PNG of random vs Poisson directions.
+
+info: the facts a bug report needs (package version, the torch it was built
+against and the one it runs with, Python, threads, platform).
 """
 import argparse
 import os
+import platform
 import sys
 import time
 
@@ -76,7 +82,7 @@ def demo(out, n=2000, oversample=8, seed=0):
 
 
 def _rotations_and_directions(out, seed):
-    """Rotations (8000 -> 200, the first user's case) and sphere directions."""
+    """Rotations (8000 -> 200) and sphere directions."""
     import math
 
     import torch_poisson
@@ -102,6 +108,32 @@ def _rotations_and_directions(out, seed):
     print(f"wrote {os.path.abspath(sphere_png)}")
 
 
+def info_lines():
+    """(name, value) pairs describing this installation, as `info` prints them."""
+    import torch_poisson
+
+    try:
+        from torch_poisson._build_info import TORCH_VERSION as built_against
+    except ImportError:  # the extension was built by CMake directly, not through setup.py
+        built_against = "unknown (built outside setup.py)"
+    return [
+        ("torch_poisson", torch_poisson.__version__),
+        ("location", os.path.dirname(os.path.abspath(torch_poisson.__file__))),
+        ("torch built against", built_against),
+        ("torch running", torch.__version__),
+        ("python", f"{platform.python_version()} ({platform.python_implementation()}, {sys.executable})"),
+        ("threads", str(torch.get_num_threads())),
+        ("platform", platform.platform()),
+    ]
+
+
+def info():
+    lines = info_lines()
+    width = max(len(name) for name, _ in lines)
+    for name, value in lines:
+        print(f"{name + ':':<{width + 2}}{value}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m torch_poisson", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,7 +142,11 @@ def main(argv=None):
     d.add_argument("--out", default="torch_poisson_demo.png", help="PNG path (default: %(default)s)")
     d.add_argument("--n", type=int, default=2000, help="points to keep (default: %(default)s)")
     d.add_argument("--seed", type=int, default=0)
+    sub.add_parser("info", help="versions, threads and platform: paste this into a bug report")
     args = parser.parse_args(argv)
+    if args.command == "info":
+        info()
+        return 0
     if args.command != "demo":
         parser.print_help()
         return 2
