@@ -46,3 +46,11 @@ def test_info_thread_count_is_torchs(tmp_path):
     default = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
                              capture_output=True, text=True, timeout=120, cwd=tmp_path, check=True)
     assert _info(tmp_path)["threads"] == default.stdout.strip()
+
+
+def test_info_cpu_kernels(tmp_path):
+    """The kernels the core runs here, and TORCH_POISSON_PORTABLE=1 switching them to the portable ones."""
+    from torch_poisson import _engine
+
+    assert _info(tmp_path)["cpu kernels"] == _engine.cpu_path()
+    assert _info(tmp_path, TORCH_POISSON_PORTABLE="1")["cpu kernels"] == "portable (TORCH_POISSON_PORTABLE)"

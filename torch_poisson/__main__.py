@@ -108,6 +108,15 @@ def _rotations_and_directions(out, seed):
     print(f"wrote {os.path.abspath(sphere_png)}")
 
 
+def _cpu_kernels():
+    """Which of the core's kernels this process runs, and whether TORCH_POISSON_PORTABLE chose them."""
+    from torch_poisson import _engine
+
+    path = _engine.cpu_path()
+    forced = " (TORCH_POISSON_PORTABLE)" if path == "portable" and os.environ.get("TORCH_POISSON_PORTABLE") else ""
+    return path + forced
+
+
 def info_lines():
     """(name, value) pairs describing this installation, as `info` prints them."""
     import torch_poisson
@@ -123,6 +132,7 @@ def info_lines():
         ("torch running", torch.__version__),
         ("python", f"{platform.python_version()} ({platform.python_implementation()}, {sys.executable})"),
         ("threads", str(torch.get_num_threads())),
+        ("cpu kernels", _cpu_kernels()),
         ("platform", platform.platform()),
     ]
 
