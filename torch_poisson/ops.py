@@ -127,7 +127,7 @@ _INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/to
 _REFUSED = re.compile(r"\b[a-z_]+: (?:batch item \d+: )?(?:invalid argument|non-finite coordinate): ")
 
 
-def _call(op, *args, interruptible=True):
+def _call(op, *args, interruptible=True, **kwargs):
     """Calls an operator: the one place the Python API does. A refused
     argument becomes ArgumentError (a ValueError), with the operator's
     message. With ``interruptible``, Ctrl-C stops the call on Python's main
@@ -137,10 +137,10 @@ def _call(op, *args, interruptible=True):
     (KeyboardInterrupt by default), instead of in the middle of handling the
     operator's error."""
     if torch.compiler.is_compiling():
-        return op(*args)
+        return op(*args, **kwargs)
     interruptible = interruptible and threading.current_thread() is threading.main_thread()
     try:
-        return op(*args, interruptible=True) if interruptible else op(*args)
+        return op(*args, interruptible=True, **kwargs) if interruptible else op(*args, **kwargs)
     except RuntimeError as e:
         message = str(e)
         if _REFUSED.search(message):
@@ -200,17 +200,19 @@ def _options(d, *, bounds, radius, periodic, alpha, beta, gamma, weight_limiting
                     _check_bool(progressive, "progressive"), metric, dim, volume, auto)
 
 
-def _check_options(d, opts: _Options):
-    """The C core's check of converted options for d-dimensional points
-    (pds_check_options), for callers that check before a call (the
-    samplers, at construction) or never make one (the quality measures)."""
-    _call(torch.ops.torch_poisson.check_options.default, d, *opts, interruptible=False)
+def _check_options(d, opts: Optional[_Options] = None, **given):
+    """The C core's check of converted options (``opts``, or only those
+    ``given``, the rest at their defaults) for d-dimensional points
+    (pds_check_options), for callers that check before a call (the samplers,
+    at construction) or never make one (the quality measures)."""
+    options = opts._asdict() if opts is not None else given
+    _call(torch.ops.torch_poisson.check_options.default, d, interruptible=False, **options)
 
 
 def _checked_bounds(bounds: BoundsLike, d: int, *, periodic=False, metric="euclidean") -> Optional[torch.Tensor]:
     """_as_bounds, its values (and periodic's and metric's rules) checked by the C core."""
     b = _as_bounds(bounds, d)
-    _check_options(d, _Options(b, None, periodic, 8.0, 0.65, 1.5, True, False, metric, None, None, False))
+    _check_options(d, bounds=b, periodic=periodic, metric=metric)
     return b
 
 
@@ -331,16 +333,11 @@ def sample_elimination(
 
 def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume):
-    B, m, d = points.shape  # its dtype and d >= 1: the operator's checks
-    if lengths is not None:
-        if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.shape[0] != B \
-                or lengths.is_floating_point() or lengths.dtype == torch.bool:
-            raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
-        lengths = lengths.to(torch.int64)
+    B, m, d = points.shape  # its dtype, d >= 1, lengths' and n's shapes and values: the operator's checks
+    if lengths is not None and not isinstance(lengths, torch.Tensor):
+        raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
     if isinstance(n, torch.Tensor) and n.dim() == 1:
-        if n.shape[0] != B or n.is_floating_point() or n.dtype == torch.bool:
-            raise ValueError(f"n must be an int or a (B,) = ({B},) integer tensor, got {n!r}")
-        n_t, max_n = n.to(torch.int64), -1
+        n_t, max_n = n, -1
     else:
         n = _check_int(n, "n", 0, m)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
@@ -484,12 +481,8 @@ def poisson_disk(
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"dtype must be torch.float16, torch.bfloat16, torch.float32 or torch.float64, got {dtype}")
     if metric in ("so3", "sphere"):
-        if bounds is not None or periodic:
-            raise ValueError(
-                f"bounds and periodic do not apply to metric={metric!r}, got bounds={bounds!r}, "
-                f"periodic={periodic!r}"
-            )
         k = 4 if metric == "so3" else _check_int(dim, "dim", 2)
+        _checked_bounds(bounds, k, periodic=bool(periodic), metric=metric)
         _check_memory(n * oversample * (16 * k + 64), f"poisson_disk(n={n}, metric={metric!r}, oversample={oversample})")
         # normalised Gaussians are uniform on the sphere (Haar measure on SO(3) for k = 4)
         cand = torch.randn(n * oversample, k, generator=generator, dtype=torch.float64)
@@ -499,10 +492,8 @@ def poisson_disk(
         wl = (metric == "so3" or k <= 4) if weight_limiting is None else weight_limiting
         idx = sample_elimination(cand, n, metric=metric, weight_limiting=wl)
         return cand[idx].to(dtype)
-    if metric != "euclidean":
-        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
     dim = _check_int(dim, "dim", 1)
-    b = _as_bounds(bounds, dim)
+    b = _checked_bounds(bounds, dim, metric=metric)
     if b is None:
         b = torch.tensor([[0.0] * dim, [1.0] * dim], dtype=torch.float64)
     m = n * oversample

@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 import torch
 
 from .ops import (_INT64_MAX, _MAX_DIM, BoundsLike, _as_bounds, _check_bool, _check_int, _check_options,
-                  _check_real, _checked_bounds, _Options)
+                  _check_real, _checked_bounds)
 
 __all__ = ["max_radius", "min_distance", "relative_radius", "spectrum", "Spectrum", "covering_radius"]
 
@@ -31,7 +31,7 @@ def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
     n = _check_int(n, "n", 1, _INT64_MAX)
     dim = _check_int(dim, "dim", 1, _MAX_DIM)
     volume = _check_real(volume, "volume")
-    _check_options(1, _Options(None, None, False, 8.0, 0.65, 1.5, True, False, "euclidean", dim, volume, False))
+    _check_options(1, dim=dim, volume=volume)
     return torch.ops.torch_poisson.max_radius.default(n, volume, dim)
 
 

@@ -353,7 +353,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
 std::vector<int64_t> int_values(const char* op, const Tensor& t, int64_t B, const char* name) {
   ARG_CHECK(t.dim() == 1 && t.size(0) == B, op, name, " must have shape [B] = [", B,
                   "], got ", shape_of(t));
-  STD_TORCH_CHECK(is_integer(t.scalar_type()), op, ": ", name, " must be an integer tensor, got ",
+  ARG_CHECK(is_integer(t.scalar_type()), op, name, " must be an integer tensor, got ",
                   dtype_name(t.scalar_type()));
   Tensor c = t;
   if (!t.is_cpu() || t.scalar_type() != ScalarType::Long)
