@@ -173,6 +173,11 @@ double pds_max_radius(int dim, double volume, int64_t n);
 pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n,
                                const pds_options *opt, double *radius, int *dim, pds_error *err);
 
+/* Checks the sizes (1 <= n <= m, d >= 1) and every option value, as
+ * pds_eliminate and pds_estimate_radius do before any work; the message names
+ * the argument and the value given (e.g. "alpha=0"). */
+pds_status pds_check_options(int64_t m, int d, int64_t n, const pds_options *opt, pds_error *err);
+
 /* The working memory pds_eliminate would allocate for these sizes (bytes). */
 size_t pds_workspace_bytes(int64_t m, int d, int64_t n, const pds_options *opt);
 

@@ -76,8 +76,6 @@ pds_status pdsi_fail(pds_error *err, pds_status code, const char *fmt, ...)
     ;
 
 /* ---- options (pds_options.c) ---- */
-/* Checks the sizes and every option value; an error names the argument. */
-pds_status pdsi_check_options(int64_t m, int d, int64_t n, const pds_options *opt, pds_error *err);
 /* fn over [0, n) with opt's parallel-for (serial without one, or when n <= grain). */
 void pdsi_parallel(const pds_options *opt, int64_t n, int64_t grain, pds_range_fn fn, void *task);
 /* Nonzero once the caller raised opt->cancel. */

@@ -11,7 +11,7 @@ void pds_options_init(pds_options *opt) {
     opt->metric = PDS_METRIC_EUCLIDEAN;
 }
 
-pds_status pdsi_check_options(int64_t m, int d, int64_t n, const pds_options *opt,
+pds_status pds_check_options(int64_t m, int d, int64_t n, const pds_options *opt,
                               pds_error *err) {
     if (d < 1)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
@@ -27,30 +27,30 @@ pds_status pdsi_check_options(int64_t m, int d, int64_t n, const pds_options *op
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "n must be in [1, M=%lld], got n=%lld", (long long)m, (long long)n);
     if (!(opt->alpha > 0.0) || !isfinite(opt->alpha))
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "alpha must be finite and > 0, got %g",
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "alpha must be finite and > 0, got alpha=%g",
                          opt->alpha);
     /* beta > 1 can put d_min at or past d_max: every limited contribution
      * would be (1 - d_min/d_max)^alpha <= 0, no weight at all */
     if (!(opt->beta >= 0.0 && opt->beta <= 1.0))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "beta must be in [0, 1] (d_min = d_max (1 - (n/M)^gamma) beta stays "
-                         "below d_max), got %g",
+                         "below d_max), got beta=%g",
                          opt->beta);
     if (!(opt->gamma >= 0.0) || !isfinite(opt->gamma))
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "gamma must be finite and >= 0, got %g",
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "gamma must be finite and >= 0, got gamma=%g",
                          opt->gamma);
     if (!(opt->radius >= 0.0) || !isfinite(opt->radius))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "radius must be finite and > 0 (or 0 for automatic), got %g", opt->radius);
+                         "radius must be finite and > 0 (or 0 for automatic), got radius=%g", opt->radius);
     if (!(opt->volume >= 0.0) || !isfinite(opt->volume))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "volume must be finite and > 0 (or 0 for automatic), got %g", opt->volume);
+                         "volume must be finite and > 0 (or 0 for automatic), got volume=%g", opt->volume);
     if (opt->dim < 0)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "dim must be >= 1 (or 0 for automatic), got %d", opt->dim);
+                         "dim must be >= 1 (or 0 for automatic), got dim=%d", opt->dim);
     if ((int)opt->metric < 0 || (int)opt->metric > PDS_METRIC_SPHERE)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "metric must be 0 (euclidean), 1 (so3) or 2 (sphere), got %d",
+                         "metric must be 0 (euclidean), 1 (so3) or 2 (sphere), got metric=%d",
                          (int)opt->metric);
     if (opt->metric == PDS_METRIC_SO3 && d != 4)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
@@ -60,15 +60,19 @@ pds_status pdsi_check_options(int64_t m, int d, int64_t n, const pds_options *op
                          "metric=sphere needs directions with d >= 2 coordinates, got d=%d", d);
     if (opt->metric != PDS_METRIC_EUCLIDEAN && (opt->bounds || opt->periodic))
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "bounds and periodic do not apply to metric=%s (its domain is the %s)",
+                         "bounds and periodic do not apply to metric=%s (its domain is the %s), "
+                         "got %s",
                          opt->metric == PDS_METRIC_SO3 ? "so3" : "sphere",
-                         opt->metric == PDS_METRIC_SO3 ? "rotation group" : "unit sphere");
+                         opt->metric == PDS_METRIC_SO3 ? "rotation group" : "unit sphere",
+                         !opt->periodic ? "bounds"
+                         : opt->bounds  ? "bounds and periodic=True"
+                                        : "periodic=True");
     if (opt->auto_radius && opt->radius > 0.0)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "give either radius=%g or the automatic radius, not both", opt->radius);
     if (opt->periodic && !opt->bounds)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "periodic=True needs explicit bounds (the period of each axis)");
+                         "periodic=True needs explicit bounds (the period of each axis), got none");
     if (opt->bounds) {
         for (int k = 0; k < d; ++k) {
             double lo = opt->bounds[k], hi = opt->bounds[d + k];

@@ -243,7 +243,7 @@ static pds_status check_call(const pdsi_problem *P, pds_error *err) {
     const pds_options *opt = P->opt;
     int64_t m = P->m, n = P->n;
     int d = P->d;
-    pds_status st = pdsi_check_options(m, d, n, opt, err);
+    pds_status st = pds_check_options(m, d, n, opt, err);
     if (st != PDS_OK) return st;
     if (opt->max_memory > 0) {
         size_t need = pds_workspace_bytes(m, d, n, opt);
@@ -427,14 +427,9 @@ pds_status pds_estimate_radius(const double *points, int64_t m, int d, int64_t n
         err->message[0] = '\0';
     }
     if (!points) return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "points must not be NULL");
-    if (d < 1 || m < 1 || n < 1 || n > m)
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
-                         "need M >= 1, d >= 1 and n in [1, M], got M=%lld, d=%d, n=%lld",
-                         (long long)m, d, (long long)n);
-    if ((int)options->metric < 0 || (int)options->metric > PDS_METRIC_SPHERE)
-        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT, "metric must be 0, 1 or 2, got %d",
-                         (int)options->metric);
-    pds_status st = check_points(points, m, d, options, err);
+    pds_status st = pds_check_options(m, d, n, options, err);
+    if (st != PDS_OK) return st;
+    st = check_points(points, m, d, options, err);
     if (st != PDS_OK) return st;
     int k = options->metric == PDS_METRIC_EUCLIDEAN ? unit_exponent(points, m, d) : 0;
     if (options->metric == PDS_METRIC_EUCLIDEAN && k == 0)

@@ -217,7 +217,7 @@ BAD = [
     ("generator", V, F, 10, {"generator": 7}, TypeError, r"generator must be a CPU torch.Generator .* got int"),
     ("domain option", V, F, 10, {"bounds": ([0, 0, 0], [1, 1, 1]), "dim": 3}, TypeError,
      r"passes only alpha, beta, gamma, weight_limiting, progressive .* got bounds=\(\[0, 0, 0\], \[1, 1, 1\]\), dim=3"),
-    ("alpha", V, F, 10, {"alpha": -1.0}, ValueError, r"alpha must be > 0, got alpha=-1.0"),
+    ("alpha", V, F, 10, {"alpha": -1.0}, ValueError, r"alpha must be finite and > 0, got alpha=-1"),
 ]
 
 

@@ -117,7 +117,7 @@ def test_poisson_disk_in_3d_has_low_power_at_low_frequency():
     (torch.tensor([[0.0, 0.0], [float("nan"), 1.0]]), {}, ValueError, "points[1]"),
     (torch.rand(5, 4), {}, ValueError, "d = 1, 2 or 3"),
     (torch.rand(5, 2), {"bounds": ([0.0], [1.0])}, ValueError, "bounds must have shape (2, d) = (2, 2)"),
-    (torch.rand(5, 2), {"bounds": ([0.0, 1.0], [1.0, 1.0])}, ValueError, "axis 1 has lo=1.0, hi=1.0"),
+    (torch.rand(5, 2), {"bounds": ([0.0, 1.0], [1.0, 1.0])}, ValueError, "axis 1 has lo=1, hi=1"),
     (torch.rand(5, 2), {"bins": 0}, ValueError, "bins=0"),
     (torch.rand(5, 2), {"bins": -3}, ValueError, "bins=-3"),
     (torch.rand(5, 2), {"bins": 2.5}, TypeError, "bins must be an int, got 2.5"),
@@ -193,7 +193,7 @@ def test_poisson_subset_covers_better_than_random():
     ([-6], {}, ValueError, "subset[0] = -6"),
     ("ab", {}, TypeError, "subset must be indices"),
     ([0], {"periodic": True}, ValueError, "periodic=True needs explicit bounds"),
-    ([0], {"metric": "cosine"}, ValueError, "metric='cosine'"),
+    ([0], {"metric": "cosine"}, ValueError, 'metric="cosine"'),
 ])
 def test_covering_radius_bad_input(subset, kwargs, err, words):
     x = torch.rand(5, 2)

@@ -4,8 +4,8 @@ Thin wrappers over ``torch.ops.torch_poisson.sample_elimination`` (the C core
 behind LibTorch's stable ABI) plus its fake kernel, so ``torch.compile`` and
 ``torch.library.opcheck`` work.
 """
-import math
 import numbers
+import re
 import signal
 import threading
 from typing import NamedTuple, Optional, Sequence, Tuple, Union
@@ -32,13 +32,11 @@ def _check_points(points, name="points", batched=False):
         raise ValueError(f"{name} must be a {shapes}, got {points.dim()}-D with shape {tuple(points.shape)}")
     if points.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must be float16, bfloat16, float32 or float64, got {points.dtype}")
-    if points.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one point, got shape {tuple(points.shape)}")
-    if points.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one coordinate, got shape {tuple(points.shape)}")
 
 
-def _check_int(value, name, lo, hi=None):
+def _check_int(value, name, lo=None, hi=None):
+    """An int (or a one-element integer tensor) in [lo, hi]; the default range
+    is the operators' int64."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if (isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point()
                 and not value.is_complex() and value.dtype != torch.bool):
@@ -46,25 +44,18 @@ def _check_int(value, name, lo, hi=None):
         else:
             raise TypeError(f"{name} must be an int, got {value!r}")
     value = int(value)
+    lo = _INT64_MIN if lo is None else lo
     if value < lo or (hi is not None and value > hi):
         rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
         raise ValueError(f"{name} must be {rng}, got {name}={value}")
     return value
 
 
-def _check_real(value, name, *, positive=False, nonnegative=False):
+def _check_real(value, name):
+    """A real number as a float (its range is the C core's check)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    # (comparisons, not math.isfinite: under torch.compile(dynamic=True) a
-    # float argument is symbolic, and math.isfinite cannot be traced)
-    if not -math.inf < value < math.inf:
-        raise ValueError(f"{name} must be finite, got {name}={value}")
-    if positive and not value > 0:
-        raise ValueError(f"{name} must be > 0, got {name}={value}")
-    if nonnegative and not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {name}={value}")
-    return value
+    return float(value)
 
 
 def _check_bool(value, name):
@@ -77,7 +68,8 @@ def _check_bool(value, name):
 
 
 def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
-    """(2, d) float64 CPU tensor from a tensor or a (lo, hi) pair."""
+    """(2, d) float64 CPU tensor from a tensor or a (lo, hi) pair (its
+    values are the C core's check: _check_options)."""
     if bounds is None:
         return None
     if isinstance(bounds, torch.Tensor):
@@ -99,14 +91,6 @@ def _as_bounds(bounds: BoundsLike, d: int) -> Optional[torch.Tensor]:
         b = b.reshape(2, 1)
     if tuple(b.shape) != (2, d):
         raise ValueError(f"bounds must have shape (2, d) = (2, {d}), got {tuple(b.shape)}")
-    if not torch.isfinite(b).all():
-        raise ValueError(f"bounds must be finite, got {b.tolist()}")
-    bad = (b[0] >= b[1]).nonzero().flatten().tolist()
-    if bad:
-        k = bad[0]
-        raise ValueError(
-            f"bounds must have lo < hi on every axis: axis {k} has lo={b[0, k].item()}, hi={b[1, k].item()}"
-        )
     return b
 
 
@@ -127,58 +111,41 @@ def _check_memory(need, what):
 
 _METRICS = ("euclidean", "so3", "sphere")  # in pds_metric's order (the engine takes the number)
 _INT64_MAX = (1 << 63) - 1  # the operators' int
+_INT64_MIN = -(1 << 63)
 _MAX_DIM = 1_000_000  # the largest dim= taken (the operator takes any that fits an int)
 
 
-def _check_metric(metric, d, bounds, periodic):
-    if metric not in _METRICS:
-        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
-    if metric == "so3" and d != 4:
-        raise ValueError(f'metric="so3" needs quaternions, points of shape (..., 4), got d={d}')
-    if metric == "sphere" and d < 2:
-        raise ValueError(f'metric="sphere" needs directions with d >= 2 coordinates, got d={d}')
-    if metric != "euclidean" and (bounds is not None or periodic):
-        raise ValueError(
-            f"bounds and periodic do not apply to metric={metric!r} (its domain is fixed), got "
-            f"bounds={bounds!r}, periodic={periodic!r}"
-        )
-
-
-def _check_nonzero_rows(points, metric, lengths=None):
-    """so3/sphere normalise rows: a zero-length row is an error naming it, as
-    points[i] or, in a batch, points[(b, i)] (the core refuses it too, naming
-    the row within its item)."""
-    if metric == "euclidean" or torch.compiler.is_compiling():
-        return
-    zero = points.detach().abs().amax(-1) == 0
-    if lengths is not None:
-        valid = torch.arange(points.shape[1], device=points.device)[None, :] < lengths.to(points.device)[:, None]
-        zero = zero & valid
-    bad = zero.nonzero()
-    if bad.numel():
-        where = tuple(int(v) for v in bad[0].tolist())
-        where = where[0] if len(where) == 1 else where
-        raise ValueError(
-            f"metric={metric!r} normalises every row to unit length: points[{where}] has zero length"
-        )
+class ArgumentError(ValueError, RuntimeError):
+    """A bad argument value, refused by the operator or the C core below it.
+    A ValueError for the Python API's callers, and the RuntimeError the
+    operator raises (torch.ops.torch_poisson.* called directly)."""
 
 
 _INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/torch/interrupt.h)
+# the operators' form of a refused argument: "<op>: [batch item b: ]<status>: ..."
+# with the core's status names (pds_status_name) for a bad value
+_REFUSED = re.compile(r"\b[a-z_]+: (?:batch item \d+: )?(?:invalid argument|non-finite coordinate): ")
 
 
-def _interruptible(op, *args):
-    """Calls the operator, interruptible by Ctrl-C on Python's main thread
-    (SIGINT is the main thread's: a sampler's background thread is not
-    stopped by it). When Ctrl-C stopped the call (csrc/torch/interrupt.h), raises
-    SIGINT again now that it has returned, so that Python's handler runs as
-    it would have (KeyboardInterrupt by default), instead of in the middle of
-    handling the operator's error."""
-    if torch.compiler.is_compiling() or threading.current_thread() is not threading.main_thread():
-        return op(*args)
+def _call(op, *args, interruptible=True, **kwargs):
+    """Calls an operator: the one place the Python API does. A refused
+    argument becomes ArgumentError (a ValueError), with the operator's
+    message. With ``interruptible``, Ctrl-C stops the call on Python's main
+    thread (SIGINT is the main thread's: a sampler's background thread is not
+    stopped by it); when it did (csrc/torch/interrupt.h), raises SIGINT again
+    now that it has returned, so that Python's handler runs as it would have
+    (KeyboardInterrupt by default), instead of in the middle of handling the
+    operator's error."""
+    if torch.compiler.is_compiling():
+        return op(*args, **kwargs)
+    interruptible = interruptible and threading.current_thread() is threading.main_thread()
     try:
-        return op(*args, interruptible=True)
+        return op(*args, interruptible=True, **kwargs) if interruptible else op(*args, **kwargs)
     except RuntimeError as e:
-        if _INTERRUPTED not in str(e):
+        message = str(e)
+        if _REFUSED.search(message):
+            raise ArgumentError(message) from None
+        if not interruptible or _INTERRUPTED not in message:
             raise
         error = e
     signal.raise_signal(signal.SIGINT)
@@ -192,7 +159,7 @@ def _check_radius(radius):
             raise ValueError(f'radius must be a positive number, None or "auto", got radius={radius!r}')
         return None, True
     if radius is not None:
-        radius = _check_real(radius, "radius", positive=True)
+        radius = _check_real(radius, "radius")
     return radius, False
 
 
@@ -216,26 +183,37 @@ class _Options(NamedTuple):
 def _options(d, *, bounds, radius, periodic, alpha, beta, gamma, weight_limiting, progressive, metric, dim,
              volume) -> _Options:
     """sample_elimination's options converted for the operators: the one
-    conversion, shared by the plain and the batched call, estimate_radius and
-    both samplers (PoissonBatchSampler hands them to its engine)."""
+    conversion, shared by the plain and the batched call and both samplers
+    (PoissonBatchSampler hands them to its engine). Their values are the C
+    core's check (at the call, or _check_options)."""
     b = _as_bounds(bounds, d)
     radius, auto = _check_radius(radius)
-    alpha = _check_real(alpha, "alpha", positive=True)
-    beta = _check_real(beta, "beta", nonnegative=True)
-    if beta > 1.0:  # d_min = d_max (1 - (n/M)^gamma) beta would reach d_max: no weights at all
-        raise ValueError(f"beta must be in [0, 1] (d_min = d_max (1 - (n/M)^gamma) beta stays below d_max), "
-                         f"got beta={beta}")
-    gamma = _check_real(gamma, "gamma", nonnegative=True)
+    alpha = _check_real(alpha, "alpha")
+    beta = _check_real(beta, "beta")
+    gamma = _check_real(gamma, "gamma")
     periodic = _check_bool(periodic, "periodic")
-    if periodic and b is None:
-        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
-    _check_metric(metric, d, b, periodic)
     if dim is not None:
         dim = _check_int(dim, "dim", 1, _MAX_DIM)
     if volume is not None:
-        volume = _check_real(volume, "volume", positive=True)
+        volume = _check_real(volume, "volume")
     return _Options(b, radius, periodic, alpha, beta, gamma, _check_bool(weight_limiting, "weight_limiting"),
                     _check_bool(progressive, "progressive"), metric, dim, volume, auto)
+
+
+def _check_options(d, opts: Optional[_Options] = None, **given):
+    """The C core's check of converted options (``opts``, or only those
+    ``given``, the rest at their defaults) for d-dimensional points
+    (pds_check_options), for callers that check before a call (the samplers,
+    at construction) or never make one (the quality measures)."""
+    options = opts._asdict() if opts is not None else given
+    _call(torch.ops.torch_poisson.check_options.default, d, interruptible=False, **options)
+
+
+def _checked_bounds(bounds: BoundsLike, d: int, *, periodic=False, metric="euclidean") -> Optional[torch.Tensor]:
+    """_as_bounds, its values (and periodic's and metric's rules) checked by the C core."""
+    b = _as_bounds(bounds, d)
+    _check_options(d, bounds=b, periodic=periodic, metric=metric)
+    return b
 
 
 def sample_elimination(
@@ -346,40 +324,27 @@ def sample_elimination(
             beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
             metric=metric, dim=dim, volume=volume,
         )[0]
-    n = _check_int(n, "n", 1, m)
+    n = _check_int(n, "n", hi=_INT64_MAX)
     opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
                     weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
                     volume=volume)
-    _check_nonzero_rows(points, metric)
-    return _interruptible(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts)
+    return _call(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts)
 
 
 def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume):
-    B, m, d = points.shape  # its dtype and d >= 1: the operator's checks
-    if lengths is not None:
-        if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.shape[0] != B \
-                or lengths.is_floating_point() or lengths.dtype == torch.bool:
-            raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
-        lengths = lengths.to(torch.int64)
-        # value checks read the data: eager only (the operator checks them
-        # too, item by item; here the message lists them all)
-        if not torch.compiler.is_compiling() and ((lengths < 0) | (lengths > m)).any():
-            raise ValueError(f"lengths must be in [0, M={m}], got {lengths.tolist()}")
+    B, m, d = points.shape  # its dtype, d >= 1, lengths' and n's shapes and values: the operator's checks
+    if lengths is not None and not isinstance(lengths, torch.Tensor):
+        raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
     if isinstance(n, torch.Tensor) and n.dim() == 1:
-        if n.shape[0] != B or n.is_floating_point() or n.dtype == torch.bool:
-            raise ValueError(f"n must be an int or a (B,) = ({B},) integer tensor, got {n!r}")
-        n_t, max_n = n.to(torch.int64), -1
-        if not torch.compiler.is_compiling() and ((n_t < 0) | (n_t > m)).any():
-            raise ValueError(f"n[b] must be in [0, M={m}], got n={n_t.tolist()}")
+        n_t, max_n = n, -1
     else:
         n = _check_int(n, "n", 0, m)
         n_t, max_n = torch.full((B,), n, dtype=torch.int64), n
     opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
                     weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
                     volume=volume)
-    _check_nonzero_rows(points, metric, lengths)
-    return _interruptible(torch.ops.torch_poisson.sample_elimination_batched.default,
+    return _call(torch.ops.torch_poisson.sample_elimination_batched.default,
                           points, lengths, n_t, max_n, *opts)
 
 
@@ -435,14 +400,17 @@ def estimate_radius(points: torch.Tensor, n: int, *, metric: str = "euclidean",
         >>> r, D = estimate_radius(x, 2_500)                                # D == 2
     """
     _check_points(points)
-    m, d = points.shape
-    n = _check_int(n, "n", 1, m)
-    _check_metric(metric, d, None, False)
+    n = _check_int(n, "n", hi=_INT64_MAX)
     if dim is not None:
         dim = _check_int(dim, "dim", 1, _MAX_DIM)
-    _check_nonzero_rows(points, metric)
-    r, D = torch.ops.torch_poisson.estimate_radius.default(points, n, metric, dim).tolist()
+    r, D = _call(torch.ops.torch_poisson.estimate_radius.default, points, n, metric, dim,
+                 interruptible=False).tolist()
     return r, int(D)
+
+
+@torch.library.register_fake("torch_poisson::check_options")
+def _check_options_fake(*args, **kwargs):
+    return None
 
 
 @torch.library.register_fake("torch_poisson::estimate_radius")
@@ -511,12 +479,8 @@ def poisson_disk(
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"dtype must be torch.float16, torch.bfloat16, torch.float32 or torch.float64, got {dtype}")
     if metric in ("so3", "sphere"):
-        if bounds is not None or periodic:
-            raise ValueError(
-                f"bounds and periodic do not apply to metric={metric!r}, got bounds={bounds!r}, "
-                f"periodic={periodic!r}"
-            )
         k = 4 if metric == "so3" else _check_int(dim, "dim", 2)
+        _checked_bounds(bounds, k, periodic=bool(periodic), metric=metric)
         _check_memory(n * oversample * (16 * k + 64), f"poisson_disk(n={n}, metric={metric!r}, oversample={oversample})")
         # normalised Gaussians are uniform on the sphere (Haar measure on SO(3) for k = 4)
         cand = torch.randn(n * oversample, k, generator=generator, dtype=torch.float64)
@@ -526,10 +490,8 @@ def poisson_disk(
         wl = (metric == "so3" or k <= 4) if weight_limiting is None else weight_limiting
         idx = sample_elimination(cand, n, metric=metric, weight_limiting=wl)
         return cand[idx].to(dtype)
-    if metric != "euclidean":
-        raise ValueError(f'metric must be "euclidean", "so3" or "sphere", got metric={metric!r}')
     dim = _check_int(dim, "dim", 1)
-    b = _as_bounds(bounds, dim)
+    b = _checked_bounds(bounds, dim, metric=metric)
     if b is None:
         b = torch.tensor([[0.0] * dim, [1.0] * dim], dtype=torch.float64)
     m = n * oversample

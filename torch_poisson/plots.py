@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
-from .ops import BoundsLike, _as_bounds, poisson_disk
+from .ops import BoundsLike, _checked_bounds, poisson_disk
 from .quality import _periodogram, _unit_box, min_distance, spectrum
 
 
@@ -49,7 +49,7 @@ def spectra_figure(sets: Sequence[Tuple[str, torch.Tensor]], *, bounds: BoundsLi
         bins = s.frequency.numel()  # the first set's default for every column
         ax = axes[0, col]
         ax.scatter(p[:, 0].numpy(), p[:, 1].numpy(), s=2, c="black", linewidths=0)
-        b = _as_bounds(bounds, 2)
+        b = _checked_bounds(bounds, 2)
         b = torch.stack([p.amin(0), p.amax(0)]) if b is None else b
         ax.set_xlim(b[0, 0].item(), b[1, 0].item())
         ax.set_ylim(b[0, 1].item(), b[1, 1].item())

@@ -12,7 +12,8 @@ from typing import NamedTuple, Optional
 
 import torch
 
-from .ops import _INT64_MAX, _MAX_DIM, BoundsLike, _as_bounds, _check_bool, _check_int, _check_metric, _check_real
+from .ops import (_INT64_MAX, _MAX_DIM, BoundsLike, _as_bounds, _check_bool, _check_int, _check_options,
+                  _check_real, _checked_bounds)
 
 __all__ = ["max_radius", "min_distance", "relative_radius", "spectrum", "Spectrum", "covering_radius"]
 
@@ -29,7 +30,8 @@ def max_radius(n: int, volume: float = 1.0, dim: int = 2) -> float:
     """
     n = _check_int(n, "n", 1, _INT64_MAX)
     dim = _check_int(dim, "dim", 1, _MAX_DIM)
-    volume = _check_real(volume, "volume", positive=True)
+    volume = _check_real(volume, "volume")
+    _check_options(1, dim=dim, volume=volume)
     return torch.ops.torch_poisson.max_radius.default(n, volume, dim)
 
 
@@ -44,10 +46,7 @@ def _period(bounds, periodic, d, metric) -> Optional[torch.Tensor]:
     """The (2, d) box of a toroidal measure, or None; bounds and periodic as
     sample_elimination takes them."""
     periodic = _check_bool(periodic, "periodic")
-    b = _as_bounds(bounds, d)
-    _check_metric(metric, d, b, periodic)
-    if periodic and b is None:
-        raise ValueError("periodic=True needs explicit bounds (the period of each axis), got bounds=None")
+    b = _checked_bounds(bounds, d, periodic=periodic, metric=metric)
     return b if periodic else None
 
 
@@ -191,7 +190,7 @@ def _unit_box(x: torch.Tensor, bounds: BoundsLike) -> torch.Tensor:
     """Rows of x mapped to the unit box [0, 1)^d by ``bounds`` (default the
     rows' bounding box), taken modulo 1."""
     d = x.shape[1]
-    b = _as_bounds(bounds, d)
+    b = _checked_bounds(bounds, d)
     if b is None:
         b = torch.stack([x.amin(0), x.amax(0)])
         flat = (b[1] <= b[0]).nonzero().flatten()

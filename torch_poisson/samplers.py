@@ -197,7 +197,9 @@ def _check_options(options: dict, d: int, fixed=None):
             f"unknown elimination option(s) {', '.join(unknown)}: the options are {', '.join(sorted(allowed))}"
         )
     options = dict(options, **fixed)
-    return options, _ops._options(d, **dict(defaults, **options))
+    opts = _ops._options(d, **dict(defaults, **options))
+    _ops._check_options(d, opts)
+    return options, opts
 
 
 def _epoch_seed(seed: int, epoch: int, salt: int) -> int:

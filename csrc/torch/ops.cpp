@@ -7,6 +7,7 @@
 //   estimate_radius(points (M, d), n, metric, dim) -> (2,) float64 [r_max, D]
 //   max_radius(n, volume, dim) -> float, pds_max_radius (0 out of its range)
 //   available_memory() -> int, the bytes the memory check allows (0: unknown)
+//   check_options(d, ...) -> (), the core's option check without points
 //
 // The operators check tensor facts only (dimensions, dtypes, shapes, the
 // padded batch's layout) and convert: points (float16, bfloat16, float32 or
@@ -44,6 +45,11 @@
         torch::headeronly::detail::stdTorchCheckMsgImpl("", ##__VA_ARGS__));     \
   }
 #endif
+
+// A bad argument value or shape: the message reads "<op>: invalid argument:
+// <what>", the form the core's refusals take too (fail_with_status), which the
+// Python API turns into ValueError.
+#define ARG_CHECK(cond, op, ...) STD_TORCH_CHECK(cond, op, ": invalid argument: ", ##__VA_ARGS__)
 
 namespace {
 
@@ -109,16 +115,16 @@ bool is_point_dtype(ScalarType t) {
 // least one coordinate (and, unless `may_be_empty`, at least one point per item).
 void check_points(const char* op, const Tensor& points, int64_t dims, const char* layout,
                   bool may_be_empty) {
-  STD_TORCH_CHECK(points.dim() == dims, op, ": points must be a ", dims, "-D tensor ", layout,
+  ARG_CHECK(points.dim() == dims, op, "points must be a ", dims, "-D tensor ", layout,
                   ", got ", points.dim(), "-D with shape ", shape_of(points));
   STD_TORCH_CHECK(is_point_dtype(points.scalar_type()), op,
                   ": points must be float16, bfloat16, float32 or float64, got ",
                   dtype_name(points.scalar_type()));
-  STD_TORCH_CHECK(may_be_empty || points.size(dims - 2) >= 1, op,
-                  ": points must hold at least one point, got shape ", shape_of(points));
-  STD_TORCH_CHECK(points.size(dims - 1) >= 1, op,
-                  ": points must have at least one coordinate, got shape ", shape_of(points));
-  STD_TORCH_CHECK(points.size(dims - 1) <= INT_MAX, op, ": points may have at most ", INT_MAX,
+  ARG_CHECK(may_be_empty || points.size(dims - 2) >= 1, op,
+                  "points must hold at least one point, got shape ", shape_of(points));
+  ARG_CHECK(points.size(dims - 1) >= 1, op,
+                  "points must have at least one coordinate, got shape ", shape_of(points));
+  ARG_CHECK(points.size(dims - 1) <= INT_MAX, op, "points may have at most ", INT_MAX,
                   " coordinates per row, got shape ", shape_of(points));
 }
 
@@ -149,6 +155,15 @@ uint64_t check_memory(const char* op, const Tensor& points, double need) {
   return avail;
 }
 
+// The core's refusal as the operator's error: "<op>: [batch item b: ]<status
+// name>: <message>", e.g. "sample_elimination: invalid argument: alpha must be
+// finite and > 0, got alpha=0".
+[[noreturn]] void fail_with_status(const char* op, const std::string& item, pds_status st,
+                                   const pds_error& err) {
+  STD_TORCH_CHECK(false, op, ": ", item, pds_status_name(st), ": ", err.message);
+  throw std::logic_error("unreachable");
+}
+
 // pds_parallel_for_fn over torch's intra-op thread pool, so
 // torch.set_num_threads governs the core.
 void torch_parallel_for(void* /*user*/, int64_t begin, int64_t end, int64_t grain,
@@ -161,7 +176,7 @@ pds_metric parse_metric(const char* op, const std::string& metric) {
   if (metric == "euclidean") return PDS_METRIC_EUCLIDEAN;
   if (metric == "so3") return PDS_METRIC_SO3;
   if (metric == "sphere") return PDS_METRIC_SPHERE;
-  STD_TORCH_CHECK(false, op, ": metric must be \"euclidean\", \"so3\" or \"sphere\", got \"", metric,
+  ARG_CHECK(false, op, "metric must be \"euclidean\", \"so3\" or \"sphere\", got metric=\"", metric,
                   "\"");
   return PDS_METRIC_EUCLIDEAN;
 }
@@ -180,23 +195,23 @@ pds_options make_options(const char* op, int64_t d, const std::optional<Tensor>&
   pds_options_init(&opt);
   if (bounds.has_value()) {
     const Tensor& bt = *bounds;
-    STD_TORCH_CHECK(bt.dim() == 2 && bt.size(0) == 2 && bt.size(1) == d, op,
-                    ": bounds must have shape [2, d] = [2, ", d, "], got ", shape_of(bt));
+    ARG_CHECK(bt.dim() == 2 && bt.size(0) == 2 && bt.size(1) == d, op,
+                    "bounds must have shape [2, d] = [2, ", d, "], got ", shape_of(bt));
     STD_TORCH_CHECK(is_real(bt.scalar_type()), op, ": bounds must be a real tensor, got ",
                     dtype_name(bt.scalar_type()));
     hold = as_cpu_double(bt);
     opt.bounds = static_cast<const double*>(hold->const_data_ptr());
   }
   if (radius.has_value()) {
-    STD_TORCH_CHECK(*radius != 0.0, op, ": radius must be > 0, got radius=0");
+    ARG_CHECK(*radius != 0.0, op, "radius must be > 0, got radius=0");
     opt.radius = *radius;
   }
   if (volume.has_value()) {
-    STD_TORCH_CHECK(*volume != 0.0, op, ": volume must be > 0, got volume=0");
+    ARG_CHECK(*volume != 0.0, op, "volume must be > 0, got volume=0");
     opt.volume = *volume;
   }
   if (dim.has_value()) {
-    STD_TORCH_CHECK(*dim >= 1 && *dim <= INT_MAX, op, ": dim must be in [1, ", INT_MAX,
+    ARG_CHECK(*dim >= 1 && *dim <= INT_MAX, op, "dim must be in [1, ", INT_MAX,
                     "], got dim=", *dim);
     opt.dim = static_cast<int>(*dim);
   }
@@ -312,11 +327,10 @@ Tensor eliminate(const char* op, bool batched, const Tensor& points, int64_t B,
   }
   for (int64_t b = 0; b < B; ++b) {
     if (status[b] == PDS_OK) continue;
-    const char* why = status[b] == PDS_ERR_CANCELLED && interrupt.interrupted()
-                          ? "interrupted (SIGINT, Ctrl-C)"
-                          : errors[b].message;
-    if (batched) STD_TORCH_CHECK(false, op, ": batch item ", b, ": ", why);
-    STD_TORCH_CHECK(false, op, ": ", why);
+    const std::string item = batched ? "batch item " + std::to_string(b) + ": " : "";
+    STD_TORCH_CHECK(!(status[b] == PDS_ERR_CANCELLED && interrupt.interrupted()), op, ": ", item,
+                    "interrupted (SIGINT, Ctrl-C)");
+    fail_with_status(op, item, status[b], errors[b]);
   }
   if (!points.is_cpu()) out = torch::stable::to(out, points.device());
   return out;
@@ -331,7 +345,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
   check_points(op, points, 2, "(M, d)", false);
   const int64_t m = points.size(0), d = points.size(1);
   // n is the result's length: checked before it is allocated
-  STD_TORCH_CHECK(n >= 1 && n <= m, op, ": n must be in [1, M=", m, "], got n=", n);
+  ARG_CHECK(n >= 1 && n <= m, op, "n must be in [1, M=", m, "], got n=", n);
   std::optional<Tensor> hold;
   pds_options opt = make_options(op, d, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume, auto_radius,
@@ -341,9 +355,9 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
 
 // (B,) int64 CPU copy of an integer tensor.
 std::vector<int64_t> int_values(const char* op, const Tensor& t, int64_t B, const char* name) {
-  STD_TORCH_CHECK(t.dim() == 1 && t.size(0) == B, op, ": ", name, " must have shape [B] = [", B,
+  ARG_CHECK(t.dim() == 1 && t.size(0) == B, op, name, " must have shape [B] = [", B,
                   "], got ", shape_of(t));
-  STD_TORCH_CHECK(is_integer(t.scalar_type()), op, ": ", name, " must be an integer tensor, got ",
+  ARG_CHECK(is_integer(t.scalar_type()), op, name, " must be an integer tensor, got ",
                   dtype_name(t.scalar_type()));
   Tensor c = t;
   if (!t.is_cpu() || t.scalar_type() != ScalarType::Long)
@@ -368,16 +382,16 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   std::vector<int64_t> ns = int_values(op, n, B, "n");
   int64_t width = 0;
   for (int64_t b = 0; b < B; ++b) {
-    STD_TORCH_CHECK(len[b] >= 0 && len[b] <= M, op, ": lengths[", b, "] must be in [0, M=", M,
+    ARG_CHECK(len[b] >= 0 && len[b] <= M, op, "lengths[", b, "] must be in [0, M=", M,
                     "], got ", len[b]);
-    STD_TORCH_CHECK(ns[b] >= 0 && ns[b] <= M, op, ": n[", b, "] must be in [0, M=", M, "], got ",
+    ARG_CHECK(ns[b] >= 0 && ns[b] <= M, op, "n[", b, "] must be in [0, M=", M, "], got ",
                     ns[b]);
     width = std::max(width, ns[b]);
     // an item of fewer points keeps them all, its row padded (pytorch3d's
     // convention for K > lengths[b]); the width stays the largest n asked for
     ns[b] = std::min(ns[b], len[b]);
   }
-  STD_TORCH_CHECK(max_n < 0 || max_n == width || B == 0, op, ": max_n=", max_n,
+  ARG_CHECK(max_n < 0 || max_n == width || B == 0, op, "max_n=", max_n,
                   " must be -1 or the largest n, ", width);
   if (max_n >= 0) width = max_n;  // B == 0: the static width
   std::optional<Tensor> hold;
@@ -395,23 +409,35 @@ Tensor estimate_radius(Tensor points, int64_t n, std::string metric, std::option
   std::optional<Tensor> hold;
   pds_options opt = make_options(op, d, std::nullopt, std::nullopt, false, 8.0, 0.65, 1.5, true,
                                  false, metric, dim, std::nullopt, true, hold);
-  STD_TORCH_CHECK(opt.metric != PDS_METRIC_SO3 || d == 4, op,
-                  ": metric=so3 needs points of shape (M, 4), got ", shape_of(points));
-  STD_TORCH_CHECK(opt.metric != PDS_METRIC_SPHERE || d >= 2, op,
-                  ": metric=sphere needs directions with d >= 2 coordinates, got shape ",
-                  shape_of(points));
   Tensor x = as_cpu_double(points);
   double r = 0.0;
   int D = 0;
   pds_error err;
   pds_status st = pds_estimate_radius(static_cast<const double*>(x.const_data_ptr()), m,
                                       static_cast<int>(d), n, &opt, &r, &D, &err);
-  STD_TORCH_CHECK(st == PDS_OK, op, ": ", err.message);
+  if (st != PDS_OK) fail_with_status(op, "", st, err);
   Tensor out = torch::stable::empty({2}, ScalarType::Double, std::nullopt, cpu());
   double* o = static_cast<double*>(out.mutable_data_ptr());
   o[0] = r;
   o[1] = D;
   return out;
+}
+
+// The core's check of the options for d-dimensional points (pds_check_options),
+// without points: the samplers call it at construction.
+void check_options(int64_t d, std::optional<Tensor> bounds, std::optional<double> radius,
+                   bool periodic, double alpha, double beta, double gamma, bool weight_limiting,
+                   bool progressive, std::string metric, std::optional<int64_t> dim,
+                   std::optional<double> volume, bool auto_radius) {
+  const char* op = "check_options";
+  ARG_CHECK(d >= 1 && d <= INT_MAX, op, "d must be in [1, ", INT_MAX, "], got d=", d);
+  std::optional<Tensor> hold;
+  pds_options opt = make_options(op, d, bounds, radius, periodic, alpha, beta, gamma,
+                                 weight_limiting, progressive, metric, dim, volume, auto_radius,
+                                 hold);
+  pds_error err;
+  pds_status st = pds_check_options(1, static_cast<int>(d), 1, &opt, &err);
+  if (st != PDS_OK) fail_with_status(op, "", st, err);
 }
 
 // r_max of n points in a domain of the given volume and dimension, as the
@@ -441,6 +467,11 @@ STABLE_TORCH_LIBRARY(torch_poisson, m) {
       "-> Tensor");
   m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
   m.def("max_radius(int n, float volume, int dim) -> float");
+  m.def(
+      "check_options(int d, Tensor? bounds=None, float? radius=None, bool periodic=False, "
+      "float alpha=8.0, float beta=0.65, float gamma=1.5, bool weight_limiting=True, "
+      "bool progressive=False, str metric=\"euclidean\", int? dim=None, float? volume=None, "
+      "bool auto_radius=False) -> ()");
   m.def("available_memory() -> int");
 }
 
@@ -459,5 +490,6 @@ STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CUDA, m) {
 // No tensor argument to dispatch on: one kernel for every backend.
 STABLE_TORCH_LIBRARY_IMPL(torch_poisson, CompositeExplicitAutograd, m) {
   m.impl("max_radius", TORCH_BOX(&max_radius));
+  m.impl("check_options", TORCH_BOX(&check_options));
   m.impl("available_memory", TORCH_BOX(&available_memory));
 }

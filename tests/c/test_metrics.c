@@ -124,7 +124,7 @@ static void test_metric_errors(void) {
     CHECK(pds_eliminate(q, 24, 1, 2, &o, out, &e) == PDS_ERR_INVALID_ARGUMENT); /* d = 1 */
     o.metric = (pds_metric)7;
     CHECK(pds_eliminate(q, 6, 4, 2, &o, out, &e) == PDS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(e.message, "got 7") != NULL);
+    CHECK(strstr(e.message, "got metric=7") != NULL);
     pds_options_init(&o);
     o.auto_radius = 1;
     o.radius = 0.5;
