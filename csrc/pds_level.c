@@ -68,6 +68,7 @@ typedef struct copy_job {
     pdsi_level *L;
     const double *x, *gx;
     const int64_t *ids;
+    const uint8_t *keep; /* NULL, or per input index */
 } copy_job;
 
 static void copy_task(void *task, int64_t b, int64_t e) {
@@ -86,6 +87,7 @@ static void copy_task(void *task, int64_t b, int64_t e) {
         }
         if (L->gx) memcpy(L->gx + k * d, J->gx + (int64_t)i * d, sizeof(double) * (size_t)d);
         L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
+        if (J->keep) L->keep[k] = J->keep[L->tie[k]];
     }
 }
 
@@ -276,13 +278,18 @@ pds_status pdsi_level_run(const pdsi_problem *P, const double *x, const double *
     L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
     L.tie = malloc(sizeof(int32_t) * (size_t)m);
+    if (P->keep) {
+        L.keep = malloc((size_t)m);
+        L.n_keep = P->n_keep;
+    }
     rm = malloc(sizeof(int32_t) * (size_t)(m - n + 1));
     if (removed_ids) rm_w = malloc(sizeof(double) * (size_t)(m - n + 1));
-    if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w)) {
+    if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w) ||
+        (P->keep && !L.keep)) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    copy_job cj = {&L, x, gx, ids};
+    copy_job cj = {&L, x, gx, ids, P->keep};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
     st = level_eliminate(&L, n, pairs, lists, contribs, t, rm, rm_w, &count, &serial, err);
     if (st == PDS_OK)
@@ -296,6 +303,7 @@ done:
     free(L.w);
     free(L.removed);
     free(L.tie);
+    free(L.keep);
     free(rm);
     free(rm_w);
     return st;

@@ -56,7 +56,9 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
         keys = pdsi_ws_take(ws, PDSI_WS_KEYS, sizeof(uint64_t) * (size_t)m);
         if (keys) {
             for (int64_t k = 0; k < m; ++k)
-                keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_w_round(L->w[k]));
+                keys[k] = L->removed[k] || pdsi_kept(L, k)
+                              ? 0
+                              : pdsi_tourney_key(pdsi_w_round(L->w[k]));
             pdsi_buckets_build(&bq, keys, m,
                                BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
             pdsi_ws_give(ws, keys);
@@ -93,7 +95,8 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
     for (int64_t k = 0; k < m; ++k) {
         int32_t row = L->order[k];
         point[row] = (int32_t)k;
-        if (!L->removed[k]) tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
+        if (!L->removed[k] && !pdsi_kept(L, k))
+            tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
     }
     pdsi_tourney_build(&tree);
     while (done < left) {
@@ -164,8 +167,9 @@ static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *k
                               int64_t left) {
     int64_t m = L->m, live = 0;
     for (int64_t k = 0; k < m; ++k) {
-        keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
-        live += !L->removed[k];
+        int out = L->removed[k] || pdsi_kept(L, k);
+        keys[k] = out ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
+        live += !out;
     }
     pdsi_buckets_build(bq, keys, m, BUCKET_BUDGET_POINTS * live + BUCKET_BUDGET_REMOVALS * left);
 }

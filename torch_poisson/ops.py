@@ -166,7 +166,7 @@ def _check_nonzero_rows(points, metric, lengths=None):
 _INTERRUPTED = "interrupted (SIGINT, Ctrl-C)"  # the operators' message (csrc/torch/interrupt.h)
 
 
-def _interruptible(op, *args):
+def _interruptible(op, *args, **kwargs):
     """Calls the operator, interruptible by Ctrl-C on Python's main thread
     (SIGINT is the main thread's: a sampler's background thread is not
     stopped by it). When Ctrl-C stopped the call (csrc/torch/interrupt.h), raises
@@ -174,9 +174,9 @@ def _interruptible(op, *args):
     it would have (KeyboardInterrupt by default), instead of in the middle of
     handling the operator's error."""
     if torch.compiler.is_compiling() or threading.current_thread() is not threading.main_thread():
-        return op(*args)
+        return op(*args, **kwargs)
     try:
-        return op(*args, interruptible=True)
+        return op(*args, interruptible=True, **kwargs)
     except RuntimeError as e:
         if _INTERRUPTED not in str(e):
             raise
@@ -254,6 +254,7 @@ def sample_elimination(
     dim: Optional[int] = None,
     volume: Optional[float] = None,
     lengths: Optional[torch.Tensor] = None,
+    keep: Union[torch.Tensor, Sequence[int], None] = None,
 ) -> torch.Tensor:
     """Indices of ``n`` well-spread (Poisson disk) points out of ``points``.
 
@@ -306,6 +307,15 @@ def sample_elimination(
             surface given as 3-D points).
         lengths: for a batch, (B,) integer tensor of valid rows per item
             (default all M): item b is ``points[b, :lengths[b]]``.
+        keep: points that are never eliminated: integer indices (a tensor or
+            a sequence; repeated indices count once) or an (M,) boolean
+            mask. They count toward ``n`` (at most ``n`` distinct ones), and
+            their weights still push their neighbours out: each step removes
+            the heaviest point not kept, the algorithm otherwise unchanged.
+            With ``progressive``, they are kept through every halving level,
+            so they come first (ascending) and every prefix of at least
+            ``len(keep)`` points holds all of them. For a batch: a (B, K)
+            integer tensor padded with -1, or a (B, M) boolean mask.
 
     Returns:
         (n,) int64 indices into ``points``: ascending, or in progressive order.
@@ -322,12 +332,17 @@ def sample_elimination(
         >>> batch = torch.rand(16, 2048, 2)
         >>> sample_elimination(batch, 256).shape             # (16, 256)
         torch.Size([16, 256])
+        >>> grown = torch.cat([pts, torch.rand(10_000, 2)])  # 10k new points
+        >>> idx2 = sample_elimination(grown, 13_750, keep=idx)  # idx stays
+        >>> bool(torch.isin(idx, idx2).all())
+        True
     """
+    keep = _as_keep(keep)
     if isinstance(points, torch.Tensor) and points.dim() == 3:
         return _sample_elimination_batched(
             points, n, lengths=lengths, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
             beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
-            metric=metric, dim=dim, volume=volume,
+            metric=metric, dim=dim, volume=volume, keep=keep,
         )
     if lengths is not None:
         raise ValueError(f"lengths is only for batched (B, M, d) points, got points of shape {tuple(points.shape)}")
@@ -344,18 +359,27 @@ def sample_elimination(
         return _sample_elimination_batched(
             points[None], n1, lengths=None, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
             beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
-            metric=metric, dim=dim, volume=volume,
+            metric=metric, dim=dim, volume=volume, keep=None if keep is None else keep[None],
         )[0]
     n = _check_int(n, "n", 1, m)
     opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
                     weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
                     volume=volume)
     _check_nonzero_rows(points, metric)
-    return _interruptible(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts)
+    return _interruptible(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts, keep=keep)
+
+
+def _as_keep(keep):
+    """keep as the operators take it: None or a tensor (an empty sequence
+    as int64; the operators check the dtype and shape, the core the values)."""
+    if keep is None or isinstance(keep, torch.Tensor):
+        return keep
+    t = torch.as_tensor(keep)
+    return t.to(torch.int64) if t.numel() == 0 else t
 
 
 def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
-                                 weight_limiting, progressive, metric, dim, volume):
+                                 weight_limiting, progressive, metric, dim, volume, keep=None):
     B, m, d = points.shape  # its dtype and d >= 1: the operator's checks
     if lengths is not None:
         if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.shape[0] != B \
@@ -380,14 +404,14 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
                     volume=volume)
     _check_nonzero_rows(points, metric, lengths)
     return _interruptible(torch.ops.torch_poisson.sample_elimination_batched.default,
-                          points, lengths, n_t, max_n, *opts)
+                          points, lengths, n_t, max_n, *opts, keep=keep)
 
 
 @torch.library.register_fake("torch_poisson::sample_elimination")
 def _sample_elimination_fake(
     points, n, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65, gamma=1.5,
     weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None, auto_radius=False,
-    interruptible=False,
+    interruptible=False, keep=None,
 ):
     torch._check(points.dim() == 2, lambda: f"points must be 2-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")
@@ -400,7 +424,7 @@ def _sample_elimination_fake(
 def _sample_elimination_batched_fake(
     points, lengths, n, max_n=-1, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
     gamma=1.5, weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None,
-    auto_radius=False, interruptible=False,
+    auto_radius=False, interruptible=False, keep=None,
 ):
     torch._check(points.dim() == 3, lambda: f"points must be 3-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")
