@@ -68,7 +68,6 @@ typedef struct copy_job {
     pdsi_level *L;
     const double *x, *gx;
     const int64_t *ids;
-    const uint8_t *keep; /* NULL, or per input index */
 } copy_job;
 
 static void copy_task(void *task, int64_t b, int64_t e) {
@@ -87,7 +86,6 @@ static void copy_task(void *task, int64_t b, int64_t e) {
         }
         if (L->gx) memcpy(L->gx + k * d, J->gx + (int64_t)i * d, sizeof(double) * (size_t)d);
         L->tie[k] = (int32_t)(J->ids ? J->ids[i] : i);
-        if (J->keep) L->keep[k] = J->keep[L->tie[k]];
     }
 }
 
@@ -170,8 +168,13 @@ static pds_status level_eliminate(pdsi_level *L, int64_t n, double pairs, int li
          * elimination gets close to it: the last weights are tiny terms of
          * neighbours near d_max, below the coarse terms' resolution, so the
          * coarse run would give up near its end */
+        /* kept points over a quarter of n (opt.keep): the last points
+         * standing weigh little but tiny terms of kept neighbours near d_max,
+         * below the coarse terms' resolution, and the coarse run would give
+         * up near its end too */
         int coarse = !t->tree_only && !t->exact &&
-                     (t->coarse || !(is_serial && (d == 1 || lattice_like(L))));
+                     (t->coarse ||
+                      !(is_serial && (d == 1 || L->n_keep * 4 > n || lattice_like(L))));
         *serial = pdsi_weigh_level(L, is_serial, coarse, lists, contribs && d > 3);
         if (pdsi_cancelled(L->opt)) return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
     }
@@ -289,8 +292,11 @@ pds_status pdsi_level_run(const pdsi_problem *P, const double *x, const double *
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
-    copy_job cj = {&L, x, gx, ids, P->keep};
+    copy_job cj = {&L, x, gx, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
+    /* (a loop of its own: in copy_task's it costs every call) */
+    if (P->keep)
+        for (int64_t k = 0; k < m; ++k) L.keep[k] = P->keep[L.tie[k]];
     st = level_eliminate(&L, n, pairs, lists, contribs, t, rm, rm_w, &count, &serial, err);
     if (st == PDS_OK)
         st = level_output(&L, ids, rm, rm_w, count, serial, removed_ids, kept_ids, err);

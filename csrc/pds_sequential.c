@@ -27,6 +27,16 @@ PDSI_INLINE void remove_point(pdsi_level *L, int32_t k, double now, int32_t *rm,
     }
 }
 
+/* Key 0 (never queued) for the kept points (opt.keep) among keys[0..m);
+ * returns how many of them had a key. */
+static int64_t unqueue_kept(const pdsi_level *L, uint64_t *keys) {
+    int64_t c = 0;
+    if (L->keep)
+        for (int64_t k = 0; k < L->m; ++k)
+            if (L->keep[k] && keys[k]) keys[k] = 0, ++c;
+    return c;
+}
+
 /* the rounded weight of a key (pdsi_tourney_key) */
 PDSI_INLINE double key_weight(uint64_t key) {
     uint64_t bits = key - 1;
@@ -56,9 +66,8 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
         keys = pdsi_ws_take(ws, PDSI_WS_KEYS, sizeof(uint64_t) * (size_t)m);
         if (keys) {
             for (int64_t k = 0; k < m; ++k)
-                keys[k] = L->removed[k] || pdsi_kept(L, k)
-                              ? 0
-                              : pdsi_tourney_key(pdsi_w_round(L->w[k]));
+                keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_w_round(L->w[k]));
+            unqueue_kept(L, keys);
             pdsi_buckets_build(&bq, keys, m,
                                BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
             pdsi_ws_give(ws, keys);
@@ -95,9 +104,11 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
     for (int64_t k = 0; k < m; ++k) {
         int32_t row = L->order[k];
         point[row] = (int32_t)k;
-        if (!L->removed[k] && !pdsi_kept(L, k))
-            tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
+        if (!L->removed[k]) tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
     }
+    if (L->keep)
+        for (int64_t k = 0; k < m; ++k)
+            if (L->keep[k]) tree.key[L->order[k]] = 0;
     pdsi_tourney_build(&tree);
     while (done < left) {
         int32_t row = pdsi_tourney_top(&tree), k = point[row];
@@ -167,10 +178,10 @@ static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *k
                               int64_t left) {
     int64_t m = L->m, live = 0;
     for (int64_t k = 0; k < m; ++k) {
-        int out = L->removed[k] || pdsi_kept(L, k);
-        keys[k] = out ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
-        live += !out;
+        keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
+        live += !L->removed[k];
     }
+    live -= unqueue_kept(L, keys);
     pdsi_buckets_build(bq, keys, m, BUCKET_BUDGET_POINTS * live + BUCKET_BUDGET_REMOVALS * left);
 }
 

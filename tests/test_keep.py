@@ -191,6 +191,12 @@ def test_compile_and_fake():
     assert torch.equal(f(x, keep), sample_elimination(x, 40, keep=keep))
     args = (x, 40, None, None, False, 8.0, 0.65, 1.5, True, False, "euclidean", None, None, False, False, keep)
     torch.library.opcheck(torch.ops.torch_poisson.sample_elimination.default, args)
+    xb, kb = torch.rand(3, 300, 2), torch.tensor([[1, 2], [4, -1], [-1, -1]])
+    fb = torch.compile(lambda p, k: sample_elimination(p, 40, keep=k), fullgraph=True)
+    assert torch.equal(fb(xb, kb), sample_elimination(xb, 40, keep=kb))
+    args = (xb, None, torch.full((3,), 40), 40, None, None, False, 8.0, 0.65, 1.5, True, False, "euclidean",
+            None, None, False, False, kb)
+    torch.library.opcheck(torch.ops.torch_poisson.sample_elimination_batched.default, args)
 
 
 BAD = [
@@ -209,5 +215,48 @@ def test_bad_keep(kwargs, words):
     x = torch.rand(500, 2)
     with pytest.raises((ValueError, TypeError, RuntimeError)) as e:
         sample_elimination(x, 50, **kwargs)
+    for w in words:
+        assert w.lower() in str(e.value).lower(), (w, str(e.value))
+
+
+def test_batched_rows_equal_single_calls():
+    g = torch.Generator().manual_seed(9)
+    B, M = 4, 300
+    x = torch.rand(B, M, 2, generator=g, dtype=torch.float64)
+    lengths = torch.tensor([300, 250, 40, 300])
+    n = torch.tensor([30, 25, 60, 1])
+    keeps = [[0, 5, 299], [249, 7, 7], [], [12]]
+    K = max(len(k) for k in keeps)
+    padded = torch.full((B, K), -1, dtype=torch.int64)
+    mask = torch.zeros(B, M, dtype=torch.bool)
+    for b, k in enumerate(keeps):
+        padded[b, : len(k)] = torch.tensor(k, dtype=torch.int64)
+        mask[b, k] = True
+    for progressive in (False, True):
+        for keep in (padded, mask):
+            out = sample_elimination(x, n, lengths=lengths, keep=keep, progressive=progressive)
+            for b in range(B):
+                want = sample_elimination(x[b, : lengths[b]], min(int(n[b]), int(lengths[b])),
+                                          keep=keeps[b], progressive=progressive)
+                row = out[b][out[b] >= 0]
+                assert torch.equal(row, want), (b, progressive)
+                assert set(keeps[b]) <= set(row.tolist())
+
+
+BAD_BATCHED = [
+    (torch.tensor([[0], [300]]), ["batch item 1", "keep", "300"]),
+    (torch.tensor([[0, 1, 2], [0, -1, -1]]), ["batch item 0", "keep", "n=2"]),
+    (torch.zeros(3, 300, dtype=torch.bool), ["keep", "[3, 300]"]),
+    (torch.zeros(2, 299, dtype=torch.bool), ["keep", "[2, 299]"]),
+    (torch.tensor([0, 1]), ["keep", "[2]"]),
+    (torch.tensor([[0.0], [1.0]]), ["keep", "float32"]),
+]
+
+
+@pytest.mark.parametrize("keep,words", BAD_BATCHED, ids=[str(b[1]) for b in BAD_BATCHED])
+def test_bad_batched_keep(keep, words):
+    x = torch.rand(2, 300, 2)
+    with pytest.raises((ValueError, TypeError, RuntimeError)) as e:
+        sample_elimination(x, 2, keep=keep)
     for w in words:
         assert w.lower() in str(e.value).lower(), (w, str(e.value))
