@@ -167,11 +167,9 @@ static pds_status level_eliminate(pdsi_level *L, int64_t n, double pairs, int li
         /* 1-D: r_max is the spacing of the densest packing, and the
          * elimination gets close to it: the last weights are tiny terms of
          * neighbours near d_max, below the coarse terms' resolution, so the
-         * coarse run would give up near its end */
-        /* kept points over a quarter of n (opt.keep): the last points
-         * standing weigh little but tiny terms of kept neighbours near d_max,
-         * below the coarse terms' resolution, and the coarse run would give
-         * up near its end too */
+         * coarse run would give up near its end. So with kept points over a
+         * quarter of n (opt.keep): the last points standing weigh little but
+         * tiny terms of kept neighbours near d_max */
         int coarse = !t->tree_only && !t->exact &&
                      (t->coarse ||
                       !(is_serial && (d == 1 || L->n_keep * 4 > n || lattice_like(L))));
