@@ -30,6 +30,15 @@
  * value. Each level's eliminated points follow that level's survivors, the
  * last eliminated first, so every prefix of the output is itself well spread.
  *
+ * Kept points (opt.keep): points that are never removed. They count toward
+ * n, and their contributions stay in their neighbours' weights (they push
+ * them out as any survivor does); each removal takes the heaviest point
+ * that is not kept, otherwise the run is the one above. In progressive
+ * order they are kept through every halving level: the levels halve until
+ * they alone remain (none below their count, the last may remove 1 of 2),
+ * so they lead the output, ascending, and every prefix of at least as many
+ * points holds all of them.
+ *
  * Metrics (opt.metric): euclidean; so3, rows are quaternions (normalised,
  * q ~ -q), distance the rotation angle 2 acos(|q1.q2|); sphere, rows are
  * directions (normalised), distance the great-circle angle. Angles are
@@ -123,6 +132,10 @@ typedef struct pds_options {
                               (pds_workspace_new); one thread at a time       */
     int portable;          /* nonzero: never use the wide (AVX-512) kernels;
                               same results (default 0)                         */
+    const int64_t *keep;   /* NULL, or keep_count indices in [0, M) of points
+                              that are never removed (repeats count once, at
+                              most n of them); see "Kept points" above       */
+    int64_t keep_count;    /* entries of keep (default 0)                       */
 } pds_options;
 
 /* Memory kept between calls, for callers that eliminate many problems in a

@@ -8,6 +8,7 @@
 
 /* Progressive order: halves the n kept points (kept, their ids) while at
  * least 3 remain (first: the ids of the n points kept by the first level),
+ * with kept points (opt.keep) until they alone remain, none below their count,
  * d_max growing by 2^(1/dim) a level; each level's removed
  * points go to the end of out's first `size` places, the last removed
  * first, and the last survivors to its start. */
@@ -31,8 +32,10 @@ static pds_status progressive(const pdsi_problem *P, const pdsi_testing *t, cons
     double d_max = s.d_max;
     int64_t size = n;
     double grow = P->dim >= 1 ? pow(2.0, 1.0 / P->dim) : 1.0;
-    while (size >= 3) {
-        int64_t half = size / 2;
+    /* halve while at least 3 remain; with kept points, until they alone
+     * remain (no level goes below their count) */
+    while (P->n_keep ? size > P->n_keep : size >= 3) {
+        int64_t half = size / 2 > P->n_keep ? size / 2 : P->n_keep;
         d_max *= grow;
         if (!isfinite(d_max)) d_max = DBL_MAX; /* already reaches every finite distance */
         pdsi_space_set_dmax(&s, d_max);

@@ -167,9 +167,12 @@ static pds_status level_eliminate(pdsi_level *L, int64_t n, double pairs, int li
         /* 1-D: r_max is the spacing of the densest packing, and the
          * elimination gets close to it: the last weights are tiny terms of
          * neighbours near d_max, below the coarse terms' resolution, so the
-         * coarse run would give up near its end */
+         * coarse run would give up near its end. So with kept points over a
+         * quarter of n (opt.keep): the last points standing weigh little but
+         * tiny terms of kept neighbours near d_max */
         int coarse = !t->tree_only && !t->exact &&
-                     (t->coarse || !(is_serial && (d == 1 || lattice_like(L))));
+                     (t->coarse ||
+                      !(is_serial && (d == 1 || L->n_keep * 4 > n || lattice_like(L))));
         *serial = pdsi_weigh_level(L, is_serial, coarse, lists, contribs && d > 3);
         if (pdsi_cancelled(L->opt)) return pdsi_fail(err, PDS_ERR_CANCELLED, "cancelled");
     }
@@ -276,14 +279,22 @@ pds_status pdsi_level_run(const pdsi_problem *P, const double *x, const double *
     L.w = calloc((size_t)m, sizeof(pdsi_weight));
     L.removed = calloc((size_t)m, 1);
     L.tie = malloc(sizeof(int32_t) * (size_t)m);
+    if (P->keep) {
+        L.keep = malloc((size_t)m);
+        L.n_keep = P->n_keep;
+    }
     rm = malloc(sizeof(int32_t) * (size_t)(m - n + 1));
     if (removed_ids) rm_w = malloc(sizeof(double) * (size_t)(m - n + 1));
-    if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w)) {
+    if (!L.x || !L.w || !L.removed || !L.tie || !rm || (removed_ids && !rm_w) ||
+        (P->keep && !L.keep)) {
         st = pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld, d=%d)", (long long)m, d);
         goto done;
     }
     copy_job cj = {&L, x, gx, ids};
     pdsi_parallel(opt, m, 1 << 16, copy_task, &cj);
+    /* (a loop of its own: in copy_task's it costs every call) */
+    if (P->keep)
+        for (int64_t k = 0; k < m; ++k) L.keep[k] = P->keep[L.tie[k]];
     st = level_eliminate(&L, n, pairs, lists, contribs, t, rm, rm_w, &count, &serial, err);
     if (st == PDS_OK)
         st = level_output(&L, ids, rm, rm_w, count, serial, removed_ids, kept_ids, err);
@@ -296,6 +307,7 @@ done:
     free(L.w);
     free(L.removed);
     free(L.tie);
+    free(L.keep);
     free(rm);
     free(rm_w);
     return st;

@@ -73,6 +73,10 @@ pds_status pds_check_options(int64_t m, int d, int64_t n, const pds_options *opt
     if (opt->periodic && !opt->bounds)
         return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
                          "periodic=True needs explicit bounds (the period of each axis), got none");
+    if (opt->keep_count < 0 || (opt->keep_count > 0 && !opt->keep))
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "keep must hold keep_count >= 0 indices, got keep_count=%lld%s",
+                         (long long)opt->keep_count, opt->keep ? "" : " and keep=NULL");
     if (opt->bounds) {
         for (int k = 0; k < d; ++k) {
             double lo = opt->bounds[k], hi = opt->bounds[d + k];

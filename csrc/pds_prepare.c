@@ -392,6 +392,31 @@ static pds_status prepare_pass(pdsi_problem *P, int *done, int *again, pds_error
     return set_reach(P, done, volume, log_volume, r_auto, again, err);
 }
 
+/* The kept points (opt->keep) as a mask by input index, each index checked
+ * and counted once; at most n of them. */
+static pds_status set_keep(pdsi_problem *P, pds_error *err) {
+    const pds_options *opt = P->opt;
+    int64_t m = P->m;
+    if (opt->keep_count == 0) return PDS_OK;
+    P->keep = calloc((size_t)m, 1);
+    if (!P->keep) return pdsi_fail(err, PDS_ERR_OUT_OF_MEMORY, "out of memory (M=%lld)", (long long)m);
+    for (int64_t t = 0; t < opt->keep_count; ++t) {
+        int64_t i = opt->keep[t];
+        if (i < 0 || i >= m)
+            return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                             "keep must hold indices in [0, M=%lld), got keep[%lld]=%lld",
+                             (long long)m, (long long)t, (long long)i);
+        P->n_keep += !P->keep[i];
+        P->keep[i] = 1;
+    }
+    if (P->n_keep > P->n)
+        return pdsi_fail(err, PDS_ERR_INVALID_ARGUMENT,
+                         "keep holds %lld distinct points, more than n=%lld: kept points "
+                         "count toward n",
+                         (long long)P->n_keep, (long long)P->n);
+    return PDS_OK;
+}
+
 pds_status pdsi_prepare(pdsi_problem *P, const double *points, int64_t m, int d, int64_t n,
                         const pds_options *opt, pds_error *err) {
     memset(P, 0, sizeof *P);
@@ -403,6 +428,7 @@ pds_status pdsi_prepare(pdsi_problem *P, const double *points, int64_t m, int d,
     int done = 0, again = 1;
     pds_status st = PDS_OK;
     while (again) st = prepare_pass(P, &done, &again, err);
+    if (st == PDS_OK) st = set_keep(P, err);
     return st;
 }
 
@@ -410,6 +436,8 @@ void pdsi_problem_free(pdsi_problem *P) {
     drop_pass(P);
     free(P->copy);
     P->copy = NULL;
+    free(P->keep);
+    P->keep = NULL;
 }
 
 /* The public estimate: the points checked, brought to unit rows or unit

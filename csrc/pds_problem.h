@@ -20,8 +20,10 @@ typedef struct pdsi_problem {
     const pds_options *opt; /* the caller's options, or &scaled */
     pdsi_space space;       /* metric, period, alpha, d_max, d_min */
     pds_options scaled;     /* the options of the scaled copy */
+    uint8_t *keep;          /* NULL, or per input index 1 for a kept point */
+    int64_t n_keep;         /* the kept points (distinct) */
     /* owned buffers, freed by pdsi_problem_free */
-    double *copy, *unit, *rotated, *period;
+    double *copy, *unit, *rotated, *period;  /* and keep */
 } pdsi_problem;
 
 /* pds_eliminate's first stage (pds_prepare.c): checks the options and the

@@ -47,7 +47,16 @@
  *
  * So the rounds remove the same points as the sequential run with the same
  * removal keys, whatever the threads; by (a) sorting the removals by key
- * descending gives the run's order. */
+ * descending gives the run's order.
+ *
+ * Kept points (opt.keep) rank as if their key were below every other, and
+ * that key never changes: the run never removes one (R never exceeds the
+ * live points not kept), and (a), (b), the lemma and the rounds hold as
+ * written with "live" read as "live and not kept" wherever a point is
+ * ranked. A kept point is never a candidate, so it never blocks a
+ * neighbour (it is below it); its contributions stay in its neighbours'
+ * weights as a live point's do. The rounds leave kept points out of their
+ * live list, so no threshold, count or test ever reads their keys. */
 #include "pds_state.h"
 
 #include <string.h>
@@ -418,8 +427,9 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
         goto done;
     }
     memset(R.blocker, 0xff, sizeof(int32_t) * (size_t)m);
-    for (int64_t k = 0; k < m; ++k) R.live[k] = (int32_t)k;
-    R.nlive = m;
+    /* kept points are never candidates: not even listed */
+    for (int64_t k = 0; k < m; ++k)
+        if (!pdsi_kept(L, k)) R.live[R.nlive++] = (int32_t)k;
     /* Dense regime (every candidate neighbours every other, e.g. a radius
      * larger than the domain): a round removes only the few points above all
      * others, and each removal makes every candidate look for a new blocker,
@@ -433,7 +443,7 @@ pds_status pdsi_rounds(pdsi_level *L, int64_t *left, int64_t tail, int32_t *rm, 
             goto done;
         }
         if (R.ncand == 0) {
-            int64_t live = m - (R.count - first);
+            int64_t live = m - L->n_keep - (R.count - first);
             int64_t want = (int64_t)((double)live * R.frac);
             int ok = choose_threshold(&R, want > 0 ? want : 1, *left, live);
             if (ok < 0) {

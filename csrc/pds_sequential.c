@@ -27,6 +27,16 @@ PDSI_INLINE void remove_point(pdsi_level *L, int32_t k, double now, int32_t *rm,
     }
 }
 
+/* Key 0 (never queued) for the kept points (opt.keep) among keys[0..m);
+ * returns how many of them had a key. */
+static int64_t unqueue_kept(const pdsi_level *L, uint64_t *keys) {
+    int64_t c = 0;
+    if (L->keep)
+        for (int64_t k = 0; k < L->m; ++k)
+            if (L->keep[k] && keys[k]) keys[k] = 0, ++c;
+    return c;
+}
+
 /* the rounded weight of a key (pdsi_tourney_key) */
 PDSI_INLINE double key_weight(uint64_t key) {
     uint64_t bits = key - 1;
@@ -57,6 +67,7 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
         if (keys) {
             for (int64_t k = 0; k < m; ++k)
                 keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_w_round(L->w[k]));
+            unqueue_kept(L, keys);
             pdsi_buckets_build(&bq, keys, m,
                                BUCKET_BUDGET_POINTS * m + BUCKET_BUDGET_REMOVALS * left);
             pdsi_ws_give(ws, keys);
@@ -95,6 +106,9 @@ PDSI_INLINE pds_status sequential_run(pdsi_level *L, int64_t left, int32_t *rm, 
         point[row] = (int32_t)k;
         if (!L->removed[k]) tree.key[row] = pdsi_tourney_key(pdsi_w_round(L->w[k]));
     }
+    if (L->keep)
+        for (int64_t k = 0; k < m; ++k)
+            if (L->keep[k]) tree.key[L->order[k]] = 0;
     pdsi_tourney_build(&tree);
     while (done < left) {
         int32_t row = pdsi_tourney_top(&tree), k = point[row];
@@ -167,6 +181,7 @@ static void fill_coarse_queue(const pdsi_level *L, pdsi_buckets *bq, uint64_t *k
         keys[k] = L->removed[k] ? 0 : pdsi_tourney_key(pdsi_coarse_round(L->wc[k]));
         live += !L->removed[k];
     }
+    live -= unqueue_kept(L, keys);
     pdsi_buckets_build(bq, keys, m, BUCKET_BUDGET_POINTS * live + BUCKET_BUDGET_REMOVALS * left);
 }
 

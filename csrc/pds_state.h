@@ -27,6 +27,9 @@ typedef struct pdsi_level {
     pdsi_weight *w;   /* fixed-point weights                      */
     uint8_t *removed;
     int32_t *tie;     /* input index per sorted point (ties: smaller first) */
+    uint8_t *keep;    /* NULL, or per sorted point 1 if it is kept (opt.keep):
+                         never a removal candidate, its weight never read */
+    int64_t n_keep;   /* the kept points (all of them are in every level) */
     /* Neighbour lists (pds_weights.c), NULL when not stored: nb[k] points
      * at nb_cnt[k] sorted indices, every j != k within d_max of k. */
     int32_t **nb;
@@ -56,6 +59,11 @@ typedef struct pdsi_level {
                              points (list_ids NULL then) */
     const pdsi_testing *testing; /* the tests' other paths (all 0 in pds_eliminate) */
 } pdsi_level;
+
+/* Whether sorted point k is kept (opt.keep): the runs never queue it, as if
+ * its key were below every other, while its contributions stay in its
+ * neighbours' weights. */
+PDSI_INLINE int pdsi_kept(const pdsi_level *L, int64_t k) { return L->keep && L->keep[k]; }
 
 /* The key of sorted points k (xk: its row of L->x) and j, as pdsi_pair_key
  * gives it on L->x (d == L->d, a constant where the caller has one). d > 8

@@ -7,7 +7,8 @@ collected by pytest; the suite's own sweeps use fixed seeds).
 ``oracle`` draws configurations (metric, 1-5 dimensions, uniform, clustered,
 lattice, duplicate, float32-valued, collinear or Gaussian points, n from 1 to
 M, bounds, periodic, radius, alpha, beta, gamma, weight limiting, progressive,
-sometimes points scaled by 2^+-600 or 2^+-900 for the operator only) and
+kept points, sometimes points scaled by 2^+-600 or 2^+-900 for the operator
+only) and
 compares the operator's indices with the naive oracle's; it prints every
 difference (with the kept-set agreement, or the share of progressive
 positions that agree) and every refusal. ``batched`` draws padded batches
@@ -86,6 +87,12 @@ def oracle_case(R):
         kw["gamma"] = R.choice([0.0, 0.5, 3.0])
     if R.random() < 0.15:
         kw["weight_limiting"] = False
+    if R.random() < 0.3:
+        # points that must stay: a random set, or the first ones (which a
+        # "cluster" draw packs close together), some listed twice
+        k = R.randint(1, n)
+        keep = R.sample(range(m), k) if R.random() < 0.5 else list(range(k))
+        kw["keep"] = keep + R.sample(keep, R.randint(0, k))
     if metric == "euclidean" and R.random() < 0.3:
         lo, hi = x.min(0) - R.choice([0.0, 0.1]), x.max(0) + R.choice([1e-9, 0.1])
         kw["bounds"] = (lo.tolist(), hi.tolist())

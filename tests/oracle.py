@@ -103,9 +103,11 @@ def domain(x, bounds=None):
     return int(spanned.size), float(np.prod(spanned))
 
 
-def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
+def _eliminate_level(dist, ids, n, d_max, d_min, alpha, keep=frozenset()):
     """Eliminates the rows of the distance matrix `dist` down to n.
     Returns (kept ids in row order, removed ids in removal order).
+    Rows whose id is in `keep` are never removed (the heaviest point not
+    kept goes), but their contributions stay in their neighbours' weights.
 
     A weight is always the correctly rounded sum (math.fsum) of the live
     neighbours' contributions, recomputed whenever a neighbour goes: points
@@ -118,11 +120,12 @@ def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
     base = 1.0 - np.maximum(dist[near], d_min) / d_max
     w[near] = power(base, alpha)
     alive = np.ones(m, bool)
+    removable = np.array([i not in keep for i in ids], bool)
     weight = np.array([math.fsum(w[i]) for i in range(m)])
     removed = []
     order = np.argsort(ids, kind="stable")  # rank rows by input index for ties
     for _ in range(m - n):
-        cand = np.where(alive[order], weight[order], -np.inf)
+        cand = np.where((alive & removable)[order], weight[order], -np.inf)
         r = order[int(np.argmax(cand))]  # first maximum = smallest input index
         alive[r] = False
         removed.append(ids[r])
@@ -134,8 +137,13 @@ def _eliminate_level(dist, ids, n, d_max, d_min, alpha):
 
 def eliminate(points, n, *, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
               gamma=1.5, weight_limiting=True, progressive=False, dim=None, volume=None,
-              distances=None):
+              distances=None, keep=()):
     """Indices of the n points weighted sample elimination keeps.
+
+    ``keep``: indices of points never removed (at most n distinct). In
+    progressive order they are kept through every halving level: with kept
+    points the levels halve until they alone remain (none below their count),
+    so they lead the order, ascending.
 
     ``distances(x) -> (M, M)`` replaces the euclidean metric (``dim`` and
     ``volume`` then say the domain's dimension and volume). Returns a list:
@@ -161,18 +169,20 @@ def eliminate(points, n, *, bounds=None, radius=None, periodic=False, alpha=8.0,
     d_min = d_max * (1.0 - (n / m) ** gamma) * beta if weight_limiting else 0.0
 
     ids = np.arange(m)
-    kept, _ = _eliminate_level(distances(x), ids, n, d_max, d_min, alpha)
+    keep = frozenset(int(i) for i in keep)
+    assert len(keep) <= n and all(0 <= i < m for i in keep)
+    kept, _ = _eliminate_level(distances(x), ids, n, d_max, d_min, alpha, keep)
     if not progressive:
         return sorted(kept)
     out = [None] * n
     size = n
     grow = 2.0 ** (1.0 / dim) if dim and dim >= 1 else 1.0
     cur = list(kept)
-    while size >= 3:
-        half = size // 2
+    while (size > len(keep)) if keep else (size >= 3):
+        half = max(size // 2, len(keep))
         d_max *= grow
         sub = np.asarray(cur)
-        kept, removed = _eliminate_level(distances(x[sub]), sub, half, d_max, d_min, alpha)
+        kept, removed = _eliminate_level(distances(x[sub]), sub, half, d_max, d_min, alpha, keep)
         for t, r in enumerate(removed):
             out[size - 1 - t] = int(r)
         cur = kept

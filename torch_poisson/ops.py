@@ -232,6 +232,7 @@ def sample_elimination(
     dim: Optional[int] = None,
     volume: Optional[float] = None,
     lengths: Optional[torch.Tensor] = None,
+    keep: Union[torch.Tensor, Sequence[int], None] = None,
 ) -> torch.Tensor:
     """Indices of ``n`` well-spread (Poisson disk) points out of ``points``.
 
@@ -284,6 +285,15 @@ def sample_elimination(
             surface given as 3-D points).
         lengths: for a batch, (B,) integer tensor of valid rows per item
             (default all M): item b is ``points[b, :lengths[b]]``.
+        keep: points that are never eliminated: integer indices (a tensor or
+            a sequence; repeated indices count once) or an (M,) boolean
+            mask. They count toward ``n`` (at most ``n`` distinct ones), and
+            their weights still push their neighbours out: each step removes
+            the heaviest point not kept, the algorithm otherwise unchanged.
+            With ``progressive``, they are kept through every halving level,
+            so they come first (ascending) and every prefix of at least
+            ``len(keep)`` points holds all of them. For a batch: a (B, K)
+            integer tensor padded with -1, or a (B, M) boolean mask.
 
     Returns:
         (n,) int64 indices into ``points``: ascending, or in progressive order.
@@ -300,12 +310,17 @@ def sample_elimination(
         >>> batch = torch.rand(16, 2048, 2)
         >>> sample_elimination(batch, 256).shape             # (16, 256)
         torch.Size([16, 256])
+        >>> grown = torch.cat([pts, torch.rand(10_000, 2)])  # 10k new points
+        >>> idx2 = sample_elimination(grown, 13_750, keep=idx)  # idx stays
+        >>> bool(torch.isin(idx, idx2).all())
+        True
     """
+    keep = _as_keep(keep)
     if isinstance(points, torch.Tensor) and points.dim() == 3:
         return _sample_elimination_batched(
             points, n, lengths=lengths, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
             beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
-            metric=metric, dim=dim, volume=volume,
+            metric=metric, dim=dim, volume=volume, keep=keep,
         )
     if lengths is not None:
         raise ValueError(f"lengths is only for batched (B, M, d) points, got points of shape {tuple(points.shape)}")
@@ -322,17 +337,26 @@ def sample_elimination(
         return _sample_elimination_batched(
             points[None], n1, lengths=None, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha,
             beta=beta, gamma=gamma, weight_limiting=weight_limiting, progressive=progressive,
-            metric=metric, dim=dim, volume=volume,
+            metric=metric, dim=dim, volume=volume, keep=None if keep is None else keep[None],
         )[0]
     n = _check_int(n, "n", hi=_INT64_MAX)
     opts = _options(d, bounds=bounds, radius=radius, periodic=periodic, alpha=alpha, beta=beta, gamma=gamma,
                     weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
                     volume=volume)
-    return _call(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts)
+    return _call(torch.ops.torch_poisson.sample_elimination.default, points, n, *opts, keep=keep)
+
+
+def _as_keep(keep):
+    """keep as the operators take it: None or a tensor (an empty sequence
+    as int64; the operators check the dtype and shape, the core the values)."""
+    if keep is None or isinstance(keep, torch.Tensor):
+        return keep
+    t = torch.as_tensor(keep)
+    return t.to(torch.int64) if t.numel() == 0 else t
 
 
 def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic, alpha, beta, gamma,
-                                 weight_limiting, progressive, metric, dim, volume):
+                                 weight_limiting, progressive, metric, dim, volume, keep=None):
     B, m, d = points.shape  # its dtype, d >= 1, lengths' and n's shapes and values: the operator's checks
     if lengths is not None and not isinstance(lengths, torch.Tensor):
         raise ValueError(f"lengths must be a (B,) = ({B},) integer tensor, got {lengths!r}")
@@ -345,14 +369,14 @@ def _sample_elimination_batched(points, n, *, lengths, bounds, radius, periodic,
                     weight_limiting=weight_limiting, progressive=progressive, metric=metric, dim=dim,
                     volume=volume)
     return _call(torch.ops.torch_poisson.sample_elimination_batched.default,
-                          points, lengths, n_t, max_n, *opts)
+                 points, lengths, n_t, max_n, *opts, keep=keep)
 
 
 @torch.library.register_fake("torch_poisson::sample_elimination")
 def _sample_elimination_fake(
     points, n, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65, gamma=1.5,
     weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None, auto_radius=False,
-    interruptible=False,
+    interruptible=False, keep=None,
 ):
     torch._check(points.dim() == 2, lambda: f"points must be 2-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")
@@ -365,7 +389,7 @@ def _sample_elimination_fake(
 def _sample_elimination_batched_fake(
     points, lengths, n, max_n=-1, bounds=None, radius=None, periodic=False, alpha=8.0, beta=0.65,
     gamma=1.5, weight_limiting=True, progressive=False, metric="euclidean", dim=None, volume=None,
-    auto_radius=False, interruptible=False,
+    auto_radius=False, interruptible=False, keep=None,
 ):
     torch._check(points.dim() == 3, lambda: f"points must be 3-D, got {points.dim()}-D")
     torch._check(points.dtype in _FLOAT_DTYPES, lambda: f"points must be float16, bfloat16, float32 or float64, got {points.dtype}")

@@ -179,9 +179,11 @@ def _replicas(num_replicas, rank):
 
 def _elimination_defaults() -> dict:
     """sample_elimination's options and their defaults (its signature is
-    where they are written)."""
+    where they are written), less lengths and keep, which name rows of one
+    call's points."""
     sig = inspect.signature(_ops.sample_elimination)
-    return {p.name: p.default for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY and p.name != "lengths"}
+    return {p.name: p.default for p in sig.parameters.values()
+            if p.kind == p.KEYWORD_ONLY and p.name not in ("lengths", "keep")}
 
 
 def _check_options(options: dict, d: int, fixed=None):

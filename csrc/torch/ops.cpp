@@ -1,8 +1,10 @@
 // ops.cpp - the torch operators over the C core (pds.h), on LibTorch's stable
 // ABI (torch >= 2.10: one build loads on later releases).
 //
-//   sample_elimination(points (M, d), n, ...) -> (n,) int64
-//   sample_elimination_batched(points (B, M, d), lengths (B,)?, n (B,), max_n, ...)
+//   sample_elimination(points (M, d), n, ..., keep (K,) indices or (M,) bool?)
+//       -> (n,) int64
+//   sample_elimination_batched(points (B, M, d), lengths (B,)?, n (B,), max_n, ...,
+//       keep (B, K) indices padded with -1 or (B, M) bool?)
 //       -> (B, width) int64, row b item b's indices padded with -1
 //   estimate_radius(points (M, d), n, metric, dim) -> (2,) float64 [r_max, D]
 //   max_radius(n, volume, dim) -> float, pds_max_radius (0 out of its range)
@@ -259,13 +261,48 @@ struct CallerWorkspace {
   }
 };
 
+// keep as one index list per item (none when keep is None): indices as
+// given (the core checks their values), -1 entries of a batch's padded rows
+// dropped, a boolean mask's true positions. `dims` is 1 (one item) or 2.
+std::vector<std::vector<int64_t>> keep_lists(const char* op, const std::optional<Tensor>& keep,
+                                             int64_t dims, int64_t B, int64_t M) {
+  std::vector<std::vector<int64_t>> lists;
+  if (!keep.has_value()) return lists;
+  const Tensor& k = *keep;
+  const char* layout = dims == 1 ? "(K,) indices or an (M,) boolean mask"
+                                 : "(B, K) indices padded with -1 or a (B, M) boolean mask";
+  const ScalarType t = k.scalar_type();
+  ARG_CHECK(t == ScalarType::Bool || is_integer(t), op,
+            "keep must be integer indices or a boolean mask, got ", dtype_name(t));
+  ARG_CHECK(k.dim() == dims && (dims == 1 || k.size(0) == B), op, "keep must be ", layout,
+            dims == 2 ? " with B=" : "", dims == 2 ? std::to_string(B) : "", ", got shape ", shape_of(k));
+  const bool mask = t == ScalarType::Bool;
+  ARG_CHECK(!mask || k.size(dims - 1) == M, op, "keep as a boolean mask must have ",
+            dims == 1 ? "shape [M] = [" : "shape [B, M] = [", dims == 1 ? "" : std::to_string(B),
+            dims == 1 ? "" : ", ", M, "], got ", shape_of(k));
+  Tensor c = torch::stable::contiguous(torch::stable::to(k, ScalarType::Long, std::nullopt, cpu()));
+  const int64_t* p = static_cast<const int64_t*>(c.const_data_ptr());
+  const int64_t K = k.size(dims - 1);
+  lists.resize(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t i = 0; i < K; ++i) {
+      const int64_t v = p[b * K + i];
+      if (mask && v) lists[b].push_back(i);
+      else if (!mask && !(dims == 2 && v == -1)) lists[b].push_back(v);
+    }
+  }
+  return lists;
+}
+
 // The items of one call: item b is rows [0, lengths[b]) of x's b-th (M, d)
-// block and keeps n[b] indices (0: none) in row b of out (width columns).
+// block and keeps n[b] indices (0: none) in row b of out (width columns),
+// among them keep[b] (when keep is not empty).
 struct Items {
   const double* x;
   int64_t M, d, width;
   const int64_t* lengths;
   const int64_t* n;
+  const std::vector<std::vector<int64_t>>* keep;
   pds_options opt;
   int64_t* out;
   pds_status* status;
@@ -278,6 +315,10 @@ void run_items(const Items& t, int64_t b0, int64_t b1, pds_workspace* ws) {
   for (int64_t b = b0; b < b1; ++b) {
     t.status[b] = PDS_OK;
     if (t.n[b] == 0) continue;
+    if (!t.keep->empty()) {
+      opt.keep = (*t.keep)[b].data();
+      opt.keep_count = static_cast<int64_t>((*t.keep)[b].size());
+    }
     t.status[b] = pds_eliminate(t.x + b * t.M * t.d, t.lengths[b], static_cast<int>(t.d), t.n[b],
                                 &opt, t.out + b * t.width, &t.errors[b]);
   }
@@ -289,7 +330,8 @@ void run_items(const Items& t, int64_t b0, int64_t b1, pds_workspace* ws) {
 // several run in parallel on torch's pool, each serial inside.
 Tensor eliminate(const char* op, bool batched, const Tensor& points, int64_t B,
                  const std::vector<int64_t>& lengths, const std::vector<int64_t>& n,
-                 int64_t width, pds_options opt, bool interruptible) {
+                 const std::vector<std::vector<int64_t>>& keep, int64_t width, pds_options opt,
+                 bool interruptible) {
   const int64_t M = points.size(points.dim() - 2), d = points.size(points.dim() - 1);
   // the copy, the output, and a workspace per thread at work, each for the
   // largest item
@@ -311,7 +353,7 @@ Tensor eliminate(const char* op, bool batched, const Tensor& points, int64_t B,
   torch_poisson_interrupt::Scope interrupt(interruptible && B * M >= kInterruptiblePoints);
   opt.cancel = interrupt.cancel();
   Items t{static_cast<const double*>(x.const_data_ptr()), M, d, width, lengths.data(), n.data(),
-          opt, static_cast<int64_t*>(out.mutable_data_ptr()), status.data(), errors.data()};
+          &keep, opt, static_cast<int64_t*>(out.mutable_data_ptr()), status.data(), errors.data()};
   if (B == 1) {
     run_items(t, 0, 1, CallerWorkspace::get());
     CallerWorkspace::trim();
@@ -340,7 +382,7 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
                           std::optional<double> radius, bool periodic, double alpha, double beta,
                           double gamma, bool weight_limiting, bool progressive, std::string metric,
                           std::optional<int64_t> dim, std::optional<double> volume,
-                          bool auto_radius, bool interruptible) {
+                          bool auto_radius, bool interruptible, std::optional<Tensor> keep) {
   const char* op = "sample_elimination";
   check_points(op, points, 2, "(M, d)", false);
   const int64_t m = points.size(0), d = points.size(1);
@@ -350,7 +392,8 @@ Tensor sample_elimination(Tensor points, int64_t n, std::optional<Tensor> bounds
   pds_options opt = make_options(op, d, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume, auto_radius,
                                  hold);
-  return eliminate(op, false, points, 1, {m}, {n}, n, opt, interruptible);
+  return eliminate(op, false, points, 1, {m}, {n}, keep_lists(op, keep, 1, 1, m), n, opt,
+                   interruptible);
 }
 
 // (B,) int64 CPU copy of an integer tensor.
@@ -373,7 +416,7 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
                                   double beta, double gamma, bool weight_limiting,
                                   bool progressive, std::string metric, std::optional<int64_t> dim,
                                   std::optional<double> volume, bool auto_radius,
-                                  bool interruptible) {
+                                  bool interruptible, std::optional<Tensor> keep) {
   const char* op = "sample_elimination_batched";
   check_points(op, points, 3, "(B, M, d)", true);
   const int64_t B = points.size(0), M = points.size(1), d = points.size(2);
@@ -398,7 +441,8 @@ Tensor sample_elimination_batched(Tensor points, std::optional<Tensor> lengths, 
   pds_options opt = make_options(op, d, bounds, radius, periodic, alpha, beta, gamma,
                                  weight_limiting, progressive, metric, dim, volume, auto_radius,
                                  hold);
-  return eliminate(op, true, points, B, len, ns, width, opt, interruptible);
+  return eliminate(op, true, points, B, len, ns, keep_lists(op, keep, 2, B, M), width, opt,
+                   interruptible);
 }
 
 // [r_max, D] of radius="auto" (pds_estimate_radius) as a (2,) float64 tensor.
@@ -457,13 +501,14 @@ STABLE_TORCH_LIBRARY(torch_poisson, m) {
       "sample_elimination(Tensor points, int n, Tensor? bounds=None, float? radius=None, "
       "bool periodic=False, float alpha=8.0, float beta=0.65, float gamma=1.5, "
       "bool weight_limiting=True, bool progressive=False, str metric=\"euclidean\", "
-      "int? dim=None, float? volume=None, bool auto_radius=False, bool interruptible=False) -> Tensor");
+      "int? dim=None, float? volume=None, bool auto_radius=False, bool interruptible=False, "
+      "Tensor? keep=None) -> Tensor");
   m.def(
       "sample_elimination_batched(Tensor points, Tensor? lengths, Tensor n, int max_n=-1, "
       "Tensor? bounds=None, float? radius=None, bool periodic=False, float alpha=8.0, "
       "float beta=0.65, float gamma=1.5, bool weight_limiting=True, bool progressive=False, "
       "str metric=\"euclidean\", int? dim=None, float? volume=None, bool auto_radius=False, "
-      "bool interruptible=False) "
+      "bool interruptible=False, Tensor? keep=None) "
       "-> Tensor");
   m.def("estimate_radius(Tensor points, int n, str metric=\"euclidean\", int? dim=None) -> Tensor");
   m.def("max_radius(int n, float volume, int dim) -> float");

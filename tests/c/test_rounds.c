@@ -560,6 +560,76 @@ static void test_workspace(void) {
     pds_workspace_free(NULL); /* allowed, like free(NULL) */
 }
 
+/* Kept points (opt.keep) on every path: never removed, never a blocker in a
+ * round; random, packed close together (a cluster of kept points), on a
+ * lattice (ties), and with repeats in the list; progressive too. */
+static void test_keep(void) {
+    int64_t m = 6000;
+    double *x = malloc(sizeof(double) * (size_t)(2 * m));
+    int64_t *keep = malloc(sizeof(int64_t) * (size_t)m), *got = malloc(sizeof(int64_t) * (size_t)m);
+    for (int64_t i = 0; i < 2 * m; ++i) x[i] = urand();
+    double bounds[4] = {0, 0, 1, 1};
+    pds_options o;
+    pds_options_init(&o);
+    o.bounds = bounds;
+    /* every 13th point, twice each */
+    int64_t k = 0;
+    for (int64_t i = 0; i < m; i += 13) keep[k++] = i, keep[k++] = i;
+    o.keep = keep;
+    o.keep_count = k;
+    compare("keep random", x, m, 2, m / 8, &o);
+    pds_error e;
+    CHECK(pds_eliminate(x, m, 2, m / 8, &o, got, &e) == PDS_OK);
+    int64_t found = 0;
+    for (int64_t t = 0; t < m / 8; ++t) found += got[t] % 13 == 0;
+    CHECK(found == (m + 12) / 13);
+    o.progressive = 1;
+    compare("keep random progressive", x, m, 2, m / 8, &o);
+    o.periodic = 1;
+    compare("keep random periodic progressive", x, m, 2, m / 5, &o);
+    o.progressive = 0;
+    o.periodic = 0;
+    /* a tight cluster of 200 kept points */
+    for (int64_t i = 0; i < 200; ++i) {
+        x[2 * i] = 0.3 + 0.002 * urand(), x[2 * i + 1] = 0.6 + 0.002 * urand();
+        keep[i] = i;
+    }
+    o.keep_count = 200;
+    compare("keep cluster", x, m, 2, m / 10, &o);
+    o.weight_limiting = 0;
+    compare("keep cluster, no weight limiting", x, m, 2, m / 10, &o);
+    o.weight_limiting = 1;
+    /* a lattice: every weight ties, kept points spread and in a block */
+    int64_t side = 70, ml = side * side;
+    double *y = malloc(sizeof(double) * (size_t)(2 * ml));
+    for (int64_t i = 0; i < ml; ++i) y[2 * i] = (double)(i % side) / side, y[2 * i + 1] = (double)(i / side) / side;
+    k = 0;
+    for (int64_t i = 0; i < ml; i += 37) keep[k++] = i;
+    for (int64_t i = 1000; i < 1100; ++i) keep[k++] = i;
+    o.keep_count = k;
+    o.periodic = 1;
+    compare("keep lattice periodic", y, ml, 2, ml / 6, &o);
+    o.progressive = 1;
+    compare("keep lattice periodic progressive", y, ml, 2, ml / 6, &o);
+    /* n == the kept count (1036 and 1073 are listed twice): exactly the
+     * kept points */
+    o.progressive = 0;
+    compare("keep all of n", y, ml, 2, k - 2, &o);
+    CHECK(pds_eliminate(y, ml, 2, k - 2, &o, got, &e) == PDS_OK);
+    CHECK(got[0] == 0 && got[1] == 37 && got[k - 3] == 4884);
+    /* bad keep: out of range, more distinct points than n */
+    keep[0] = ml;
+    CHECK(pds_eliminate(y, ml, 2, ml / 6, &o, got, &e) == PDS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(e.message, "keep[0]") != NULL);
+    keep[0] = 0;
+    CHECK(pds_eliminate(y, ml, 2, 100, &o, got, &e) == PDS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(e.message, "n=") != NULL);
+    free(x);
+    free(y);
+    free(keep);
+    free(got);
+}
+
 int main(void) {
     test_tourney();
     test_buckets();
@@ -584,6 +654,7 @@ int main(void) {
     test_random(2, 1, 1, 0, 70000); /* over 65536: the coarse run's 4-byte ids */
     test_random(4, 1, 1, 0, 3000);
     test_ties();
+    test_keep();
     if (failures) {
         printf("%d failed\n", failures);
         return 1;
