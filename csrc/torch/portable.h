@@ -5,32 +5,38 @@
 #pragma once
 
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 namespace torch_poisson {
 
 constexpr const char* kPortableVariable = "TORCH_POISSON_PORTABLE";
 
-// 1 for "1", "true", "yes" or "on"; 0 when unset or "", "0", "false", "no",
-// "off"; -1 for anything else (the caller raises an error naming the value).
-inline int portable_setting() {
-  static const int setting = [] {
+// The variable as read on first use: its value ("" when unset) and the
+// setting it gives: 1 for "1", "true", "yes" or "on"; 0 when unset or "",
+// "0", "false", "no", "off"; -1 for anything else (refused by name).
+struct PortableVariable {
+  std::string value;
+  int setting;
+};
+
+inline const PortableVariable& portable_variable() {
+  static const PortableVariable read = [] {
     const char* v = std::getenv(kPortableVariable);
-    if (v == nullptr) return 0;
+    PortableVariable r{v ? v : "", v ? -1 : 0};
     for (const char* on : {"1", "true", "yes", "on"})
-      if (std::strcmp(v, on) == 0) return 1;
+      if (r.value == on) r.setting = 1;
     for (const char* off : {"", "0", "false", "no", "off"})
-      if (std::strcmp(v, off) == 0) return 0;
-    return -1;
+      if (r.value == off) r.setting = 0;
+    return r;
   }();
-  return setting;
+  return read;
 }
 
+inline int portable_setting() { return portable_variable().setting; }
+
 inline std::string portable_error() {
-  const char* v = std::getenv(kPortableVariable);
   return std::string(kPortableVariable) + " must be 1 or 0 (true/false, yes/no, on/off), got " +
-         kPortableVariable + "=\"" + (v ? v : "") + "\"";
+         kPortableVariable + "=\"" + portable_variable().value + "\"";
 }
 
 }  // namespace torch_poisson

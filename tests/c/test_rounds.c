@@ -126,12 +126,19 @@ static void test_random(int d, int periodic, int limiting, int progressive, int6
     free(x);
 }
 
+/* side x side points of the unit square's lattice (i % side, i / side) / side,
+ * row-major; the caller frees them */
+static double *unit_lattice(int64_t side) {
+    double *x = malloc(sizeof(double) * (size_t)(2 * side * side));
+    for (int64_t i = 0; i < side * side; ++i) x[2 * i] = (double)(i % side) / side, x[2 * i + 1] = (double)(i / side) / side;
+    return x;
+}
+
 /* lattice points (all weights tie: the input index decides), duplicates and
  * clusters */
 static void test_ties(void) {
     int64_t side = 60, m = side * side;
-    double *x = malloc(sizeof(double) * (size_t)(2 * m));
-    for (int64_t i = 0; i < m; ++i) x[2 * i] = (double)(i % side) / side, x[2 * i + 1] = (double)(i / side) / side;
+    double *x = unit_lattice(side);
     double bounds[4] = {0, 0, 1, 1};
     pds_options o;
     pds_options_init(&o);
@@ -601,8 +608,7 @@ static void test_keep(void) {
     o.weight_limiting = 1;
     /* a lattice: every weight ties, kept points spread and in a block */
     int64_t side = 70, ml = side * side;
-    double *y = malloc(sizeof(double) * (size_t)(2 * ml));
-    for (int64_t i = 0; i < ml; ++i) y[2 * i] = (double)(i % side) / side, y[2 * i + 1] = (double)(i / side) / side;
+    double *y = unit_lattice(side);
     k = 0;
     for (int64_t i = 0; i < ml; i += 37) keep[k++] = i;
     for (int64_t i = 1000; i < 1100; ++i) keep[k++] = i;
