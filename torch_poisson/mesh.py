@@ -5,12 +5,11 @@ elimination (Yuksel 2015) with the surface treated as a 2-D domain of the
 mesh's area, as Open3D's ``sample_points_poisson_disk`` and cyCodeBase do it.
 """
 import math
-import numbers
 from typing import NamedTuple, Optional
 
 import torch
 
-from .ops import sample_elimination
+from .ops import _check_int, sample_elimination
 
 _VERTEX_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 # The elimination options a mesh leaves to the caller; the mesh fixes the
@@ -77,8 +76,8 @@ def poisson_disk_mesh(
         >>> at_points = (s.barycentric[:, :, None] * normals[faces[s.face_index]]).sum(1)  # (500, 3)
     """
     _check_mesh(vertices, faces)
-    n = _check_count(n, "n")
-    oversample = _check_count(oversample, "oversample")
+    n = _check_int(n, "n", 1)
+    oversample = _check_int(oversample, "oversample", 1)
     if generator is not None and (not isinstance(generator, torch.Generator) or generator.device.type != "cpu"):
         got = generator.device if isinstance(generator, torch.Generator) else type(generator).__name__
         raise TypeError(f"generator must be a CPU torch.Generator (candidates are drawn on the CPU), got {got}")
@@ -115,14 +114,6 @@ def poisson_disk_mesh(
     keep = sample_elimination(cand, n, dim=2, volume=total, **options)
     device, dtype = vertices.device, vertices.dtype
     return MeshSample(cand[keep].to(device, dtype), face_index[keep].to(device), bary[keep].to(device, dtype))
-
-
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {name}={value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {name}={value}")
-    return int(value)
 
 
 def _check_mesh(vertices, faces):
